@@ -1,0 +1,74 @@
+// Builds every runnable piece into out/: the renderer (Vite + Svelte), the Electron main process
+// (ESM), the preload (one CommonJS file — a sandboxed preload can't load ES modules) and the
+// `skep` CLI (one ESM file for Node >= 18, no native modules, so it can be copied to any machine).
+import { build as esbuild } from 'esbuild';
+import { build as viteBuild } from 'vite';
+import { chmod, cp, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const out = path.join(root, 'out');
+const { version } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
+const quiet = process.argv.includes('--quiet');
+
+// Bundled CommonJS dependencies (dockerode, ssh2) call require(); give the ESM bundle one.
+// They also read __dirname/__filename, which ESM lacks.
+const requireShim = [
+  "import { createRequire as __skepCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __skepFileURLToPath } from 'node:url';",
+  "const require = __skepCreateRequire(import.meta.url);",
+  "const __filename = __skepFileURLToPath(import.meta.url);",
+  "const __dirname = __skepFileURLToPath(new URL('.', import.meta.url));",
+].join(' ');
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  sourcemap: true,
+  logLevel: quiet ? 'error' : 'warning',
+  define: { __SKEP_VERSION__: JSON.stringify(version) },
+  // ssh2's optional native helpers: it falls back to pure JS when they are absent.
+  external: ['cpu-features', '*.node'],
+};
+
+const started = performance.now();
+await rm(out, { recursive: true, force: true });
+
+await viteBuild({
+  configFile: path.join(root, 'renderer', 'vite.config.ts'),
+  logLevel: quiet ? 'error' : 'warn',
+  define: { __SKEP_VERSION__: JSON.stringify(version) },
+});
+
+await Promise.all([
+  esbuild({
+    ...common,
+    entryPoints: [path.join(root, 'electron/main/index.ts')],
+    outfile: path.join(out, 'main/index.mjs'),
+    format: 'esm',
+    target: 'node22',
+    external: [...common.external, 'electron'],
+    banner: { js: requireShim },
+  }),
+  esbuild({
+    ...common,
+    entryPoints: [path.join(root, 'electron/preload/index.ts')],
+    outfile: path.join(out, 'preload/index.cjs'),
+    format: 'cjs',
+    target: 'chrome130',
+    external: ['electron'],
+  }),
+  esbuild({
+    ...common,
+    entryPoints: [path.join(root, 'electron/cli/skep.ts')],
+    outfile: path.join(out, 'cli/skep.mjs'),
+    format: 'esm',
+    target: 'node18',
+    banner: { js: requireShim },
+  }),
+]);
+await chmod(path.join(out, 'cli/skep.mjs'), 0o755);
+await cp(path.join(root, 'build/icons'), path.join(out, 'icons'), { recursive: true });
+
+if (!quiet) console.log(`built out/ (renderer, main, preload, cli) in ${Math.round(performance.now() - started)} ms`);

@@ -1,0 +1,74 @@
+// What this machine is, read from the OS. Shown on the overview and, later, used for placement.
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import type { OperatingSystem } from '../../shared/types.js';
+
+export interface HostFacts {
+  readonly hostname: string;
+  readonly os: OperatingSystem;
+  readonly architecture: string;
+  readonly cpuCount: number;
+  readonly memoryBytes: number;
+}
+
+/** Docker reports `uname -m` spellings; Node reports its own. Keep Docker's words. */
+const DOCKER_ARCHITECTURE: Readonly<Record<string, string>> = {
+  x64: 'x86_64',
+  arm64: 'aarch64',
+  arm: 'armv7l',
+  ia32: 'i386',
+  ppc64: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+};
+
+export function dockerArchitecture(nodeArch: string): string {
+  return DOCKER_ARCHITECTURE[nodeArch] ?? nodeArch;
+}
+
+/** Parses /etc/os-release (freedesktop format: KEY=value, values optionally quoted). */
+export function parseOsRelease(text: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (!match?.[1] || match[2] === undefined) continue;
+    let value = match[2];
+    if (/^(["']).*\1$/.test(value)) value = value.slice(1, -1).replace(/\\(["'\\$`])/g, '$1');
+    fields[match[1]] = value;
+  }
+  return fields;
+}
+
+async function operatingSystem(): Promise<OperatingSystem> {
+  const platform = os.platform();
+  const kernel = os.release();
+  if (platform === 'linux') {
+    for (const file of ['/etc/os-release', '/usr/lib/os-release']) {
+      try {
+        const fields = parseOsRelease(await readFile(file, 'utf8'));
+        return {
+          platform,
+          name: fields['PRETTY_NAME'] ?? fields['NAME'] ?? 'Linux',
+          version: fields['VERSION_ID'] ?? fields['VERSION'] ?? kernel,
+          kernel,
+        };
+      } catch {
+        // Try the next location; a minimal container may have neither.
+      }
+    }
+    return { platform, name: 'Linux', version: kernel, kernel };
+  }
+  const name = platform === 'darwin' ? 'macOS' : platform === 'win32' ? 'Windows' : os.type();
+  const version = typeof os.version === 'function' ? os.version() : kernel;
+  return { platform, name: `${name} ${version}`.trim(), version, kernel };
+}
+
+export async function readHostFacts(): Promise<HostFacts> {
+  return {
+    hostname: os.hostname(),
+    os: await operatingSystem(),
+    architecture: dockerArchitecture(os.arch()),
+    cpuCount: os.cpus().length,
+    memoryBytes: os.totalmem(),
+  };
+}

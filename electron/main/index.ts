@@ -1,0 +1,89 @@
+// The Electron shell: one window, a tray, the embedded node. Everything with logic lives in the
+// modules beside this file; this one only connects them to Electron's objects.
+import { app, BrowserWindow, ipcMain, Menu, nativeImage, session, Tray } from 'electron';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ensureDataDir } from '../agent/data-dir.js';
+import { NodeService } from '../swarm/node-service.js';
+import { registerIpc } from './ipc.js';
+import { applicationMenuTemplate, trayMenuTemplate, type MenuActions } from './menus.js';
+import { applyContentSecurityPolicy, denyAllPermissions, hardenWebContents, secureWebPreferences } from './security.js';
+import { keepAliveInTray, showWindow, type QuitState } from './window-lifecycle.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const rendererDir = path.join(here, '..', 'renderer');
+const preloadPath = path.join(here, '..', 'preload', 'index.cjs');
+const trayIconPath = path.join(here, '..', 'icons', 'tray-offline.png');
+const appBaseUrl = pathToFileURL(rendererDir).href;
+
+const quitState: QuitState = { quitting: false };
+let mainWindow: BrowserWindow | undefined;
+let tray: Tray | undefined;
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    if (mainWindow) showWindow(mainWindow);
+  });
+  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, appBaseUrl));
+  app.on('before-quit', () => {
+    quitState.quitting = true;
+  });
+  app.whenReady().then(start, (error: unknown) => {
+    console.error('Skep could not start:', error);
+    app.exit(1);
+  });
+}
+
+async function start(): Promise<void> {
+  applyContentSecurityPolicy(session.defaultSession);
+  denyAllPermissions(session.defaultSession);
+
+  // The node starts before the window so the first paint already has real data.
+  const dataDir = await ensureDataDir(path.join(app.getPath('userData'), 'node'));
+  const service = new NodeService({ dataDir });
+  const unregisterIpc = registerIpc({
+    ipcMain,
+    service,
+    appBaseUrl,
+    recipients: () => BrowserWindow.getAllWindows().map((window) => window.webContents),
+  });
+  app.on('will-quit', () => {
+    unregisterIpc();
+    service.close();
+  });
+
+  const actions: MenuActions = {
+    openWindow: () => showWindow(mainWindow ?? createWindow()),
+    quit: () => app.quit(),
+  };
+  Menu.setApplicationMenu(Menu.buildFromTemplate(applicationMenuTemplate(process.platform, actions)));
+  tray = new Tray(nativeImage.createFromPath(trayIconPath));
+  tray.setToolTip('Skep — not part of a swarm');
+  tray.setContextMenu(Menu.buildFromTemplate(trayMenuTemplate(actions)));
+  tray.on('click', actions.openWindow);
+
+  createWindow();
+  app.on('activate', actions.openWindow);
+}
+
+function createWindow(): BrowserWindow {
+  const window = new BrowserWindow({
+    width: 1100,
+    height: 760,
+    minWidth: 900,
+    minHeight: 600,
+    show: false,
+    title: 'Skep',
+    webPreferences: secureWebPreferences(preloadPath),
+  });
+  keepAliveInTray(window, quitState);
+  window.once('ready-to-show', () => window.show());
+  window.on('closed', () => {
+    if (mainWindow === window) mainWindow = undefined;
+  });
+  void window.loadFile(path.join(rendererDir, 'index.html'));
+  mainWindow = window;
+  return window;
+}

@@ -1,0 +1,353 @@
+// One RPC connection over any stream socket (a TLS socket in practice). Symmetric: either side
+// may send requests and one-way notifications. The server speaks first with a HELLO, so a client
+// knows it was accepted (not refused after the TLS handshake, which TLS 1.3 makes invisible).
+
+import type { Socket } from 'node:net';
+import { SkepError, skepError, type ErrorEnvelope } from '../../shared/errors.js';
+import { decodeMessage, encodeMessage, MessageKind, type Message } from './codec.js';
+import { DEFAULT_MAX_FRAME_BYTES, FrameDecoder } from './frame.js';
+import type { PeerIdentity } from './identity.js';
+import { noopLogger, type Logger } from './logger.js';
+
+export interface HandlerContext {
+  /** The verified peer; null on the unauthenticated join bootstrap. */
+  readonly peer: PeerIdentity | null;
+  readonly remoteAddress: string;
+  readonly connection: RpcConnection;
+}
+
+export type RequestHandler = (body: unknown, ctx: HandlerContext) => unknown;
+export type NotifyHandler = (method: string, body: unknown, ctx: HandlerContext) => void;
+
+export interface Handlers {
+  /** Request handlers by method. A thrown SkepError travels back as its envelope. */
+  readonly requests?: Readonly<Record<string, RequestHandler>>;
+  /** One-way messages (Raft traffic). Must not throw; exceptions are logged and dropped. */
+  readonly onNotify?: NotifyHandler;
+}
+
+export interface ConnectionOptions {
+  readonly maxFrameBytes?: number;
+  /** No bytes received for this long → the peer is gone (half-open TCP, stalled sender). */
+  readonly idleTimeoutMs?: number;
+  /** Send a PING when nothing was sent for this long, so a quiet but healthy peer is not idle. */
+  readonly keepaliveMs?: number;
+  readonly requestTimeoutMs?: number;
+  /** Queued-but-unsent bytes above which sends are refused instead of growing memory. */
+  readonly maxBufferedBytes?: number;
+  readonly logger?: Logger;
+}
+
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+export const DEFAULT_KEEPALIVE_MS = 10_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+
+export interface RequestOptions {
+  readonly timeoutMs?: number;
+}
+
+interface Pending {
+  readonly method: string;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: SkepError) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+export type CloseListener = (error: SkepError | undefined) => void;
+
+export class RpcConnection {
+  readonly remoteAddress: string;
+  private readonly decoder: FrameDecoder;
+  private readonly maxFrameBytes: number;
+  private readonly idleTimeoutMs: number;
+  private readonly keepaliveMs: number;
+  private readonly requestTimeoutMs: number;
+  private readonly maxBufferedBytes: number;
+  private readonly logger: Logger;
+  private readonly pending = new Map<number, Pending>();
+  private readonly closeListeners = new Set<CloseListener>();
+  private nextId = 1;
+  private corked = false;
+  private open = true;
+  private closeError: SkepError | undefined;
+  private lastReceivedAt = Date.now();
+  private lastSentAt = Date.now();
+  private readonly timer: NodeJS.Timeout;
+  private helloReceived = false;
+  private resolveHello!: (body: unknown) => void;
+  private rejectHello!: (error: SkepError) => void;
+  /** Client side: resolves with the server's HELLO body. */
+  readonly hello: Promise<unknown>;
+
+  constructor(
+    private readonly socket: Socket,
+    readonly side: 'client' | 'server',
+    readonly peer: PeerIdentity | null,
+    private handlers: Handlers,
+    options: ConnectionOptions = {},
+  ) {
+    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    this.keepaliveMs = options.keepaliveMs ?? Math.min(DEFAULT_KEEPALIVE_MS, Math.floor(this.idleTimeoutMs / 3));
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    this.logger = options.logger ?? noopLogger;
+    this.decoder = new FrameDecoder(this.maxFrameBytes);
+    this.hello = new Promise((resolve, reject) => {
+      this.resolveHello = resolve;
+      this.rejectHello = reject;
+    });
+    // Nobody may be awaiting hello (server side); an unobserved rejection must not crash the process.
+    this.hello.catch(() => {});
+
+    socket.setNoDelay(true);
+    socket.on('data', this.onData);
+    socket.on('error', this.onSocketError);
+    socket.on('close', this.onSocketClose);
+    const tick = Math.max(10, Math.min(this.keepaliveMs, Math.floor(this.idleTimeoutMs / 3)));
+    this.timer = setInterval(this.onTick, tick);
+    this.timer.unref();
+  }
+
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  /** Replaces the handlers (a client pool wires them after connecting). */
+  setHandlers(handlers: Handlers): void {
+    this.handlers = handlers;
+  }
+
+  /** Called with the error that ended the connection (undefined for a clean close). Fires once. */
+  onClose(listener: CloseListener): () => void {
+    if (!this.open) {
+      queueMicrotask(() => listener(this.closeError));
+      return () => {};
+    }
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
+  request<T = unknown>(method: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
+    if (!this.open) return Promise.reject(this.closedError());
+    const id = this.nextId;
+    this.nextId = this.nextId >= 0xffff_ffff ? 1 : this.nextId + 1;
+    let frame: Buffer;
+    try {
+      frame = encodeMessage({ kind: MessageKind.Request, id, method, body }, this.maxFrameBytes);
+    } catch (error) {
+      return Promise.reject(asSkepError(error));
+    }
+    if (!this.hasRoomFor(frame.length)) return Promise.reject(skepError('SEND_BUFFER_FULL', this.remoteAddress));
+    const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(skepError('RPC_TIMEOUT', method, timeoutMs));
+      }, timeoutMs);
+      this.pending.set(id, { method, resolve: resolve as (v: unknown) => void, reject, timer });
+      this.write(frame);
+    });
+  }
+
+  /**
+   * Sends a one-way message. Returns false (and drops it) when the connection is closed or its
+   * send buffer is full: the caller (Raft) treats that like a lost packet.
+   */
+  notify(method: string, body?: unknown): boolean {
+    if (!this.open) return false;
+    const frame = encodeMessage({ kind: MessageKind.Notify, method, body }, this.maxFrameBytes);
+    if (!this.hasRoomFor(frame.length)) {
+      this.logger.debug('net: send buffer full, message dropped', { peer: this.remoteAddress, method });
+      return false;
+    }
+    this.write(frame);
+    return true;
+  }
+
+  /** Server side: the first frame, telling the client it was accepted. */
+  sendHello(body: unknown): void {
+    this.write(encodeMessage({ kind: MessageKind.Hello, body }, this.maxFrameBytes));
+  }
+
+  /** Closes after flushing what was already written. */
+  close(): void {
+    if (!this.open) return;
+    this.finish(undefined);
+    this.socket.end();
+    // A peer that never reads must not keep the socket (and its buffers) alive.
+    setTimeout(() => this.socket.destroy(), 2_000).unref();
+  }
+
+  destroy(error?: SkepError): void {
+    if (this.open) this.finish(error);
+    this.socket.destroy();
+  }
+
+  private hasRoomFor(bytes: number): boolean {
+    return this.socket.writableLength + bytes <= this.maxBufferedBytes;
+  }
+
+  private write(frame: Buffer): void {
+    // Coalesce every frame written in this tick into one TLS write: Raft sends bursts of small
+    // messages and one record per message would cost a syscall and a MAC each.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
+    this.socket.write(frame);
+    this.lastSentAt = Date.now();
+  }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
+
+  private readonly onTick = (): void => {
+    const now = Date.now();
+    if (now - this.lastReceivedAt > this.idleTimeoutMs) {
+      this.logger.debug('net: idle timeout', { peer: this.remoteAddress });
+      this.destroy(skepError('CONNECTION_CLOSED', this.remoteAddress));
+      return;
+    }
+    if (now - this.lastSentAt >= this.keepaliveMs) this.write(encodeMessage({ kind: MessageKind.Ping }, this.maxFrameBytes));
+  };
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.lastReceivedAt = Date.now();
+    try {
+      this.decoder.push(chunk, this.onFrame);
+    } catch (error) {
+      const e = asSkepError(error);
+      this.logger.warn('net: closing connection after a protocol error', { peer: this.remoteAddress, error: e.message });
+      this.destroy(e);
+    }
+  };
+
+  private readonly onFrame = (payload: Buffer): void => {
+    if (!this.open) return;
+    const message = decodeMessage(payload);
+    if (this.side === 'client' && !this.helloReceived && message.kind !== MessageKind.Hello) {
+      throw skepError('PROTOCOL_ERROR', 'expected HELLO first');
+    }
+    this.dispatch(message);
+  };
+
+  private dispatch(message: Message): void {
+    switch (message.kind) {
+      case MessageKind.Ping:
+        return;
+      case MessageKind.Hello:
+        if (this.side !== 'client' || this.helloReceived) throw skepError('PROTOCOL_ERROR', 'unexpected HELLO');
+        this.helloReceived = true;
+        this.resolveHello(message.body);
+        return;
+      case MessageKind.Response:
+      case MessageKind.Error: {
+        const pending = this.pending.get(message.id);
+        // A response after its timeout is not an error: the peer was just slow.
+        if (pending === undefined) return;
+        this.pending.delete(message.id);
+        clearTimeout(pending.timer);
+        if (message.kind === MessageKind.Response) pending.resolve(message.body);
+        else pending.reject(SkepError.fromEnvelope(message.error));
+        return;
+      }
+      case MessageKind.Notify: {
+        const onNotify = this.handlers.onNotify;
+        if (onNotify === undefined) return;
+        try {
+          onNotify(message.method, message.body, this.context());
+        } catch (error) {
+          this.logger.warn('net: notification handler failed', { peer: this.remoteAddress, method: message.method, error: errorText(error) });
+        }
+        return;
+      }
+      case MessageKind.Request:
+        void this.handleRequest(message.id, message.method, message.body);
+        return;
+    }
+  }
+
+  private async handleRequest(id: number, method: string, body: unknown): Promise<void> {
+    const handler = this.handlers.requests !== undefined && Object.hasOwn(this.handlers.requests, method)
+      ? this.handlers.requests[method]
+      : undefined;
+    let reply: Message;
+    if (handler === undefined) {
+      reply = { kind: MessageKind.Error, id, error: skepError('UNKNOWN_METHOD', method).toEnvelope() };
+    } else {
+      try {
+        reply = { kind: MessageKind.Response, id, body: await handler(body, this.context()) };
+      } catch (error) {
+        reply = { kind: MessageKind.Error, id, error: this.envelopeFor(method, error) };
+      }
+    }
+    if (!this.open) return;
+    let frame: Buffer;
+    try {
+      frame = encodeMessage(reply, this.maxFrameBytes);
+    } catch (error) {
+      frame = encodeMessage({ kind: MessageKind.Error, id, error: this.envelopeFor(method, error) }, this.maxFrameBytes);
+    }
+    this.write(frame);
+  }
+
+  private envelopeFor(method: string, error: unknown): ErrorEnvelope {
+    if (error instanceof SkepError) return error.toEnvelope();
+    // Unexpected failures stay local: their text may describe internals the peer has no business seeing.
+    this.logger.error('net: request handler failed', { peer: this.remoteAddress, method, error: errorText(error) });
+    return skepError('INTERNAL', `request "${method}" failed`).toEnvelope();
+  }
+
+  private context(): HandlerContext {
+    return { peer: this.peer, remoteAddress: this.remoteAddress, connection: this };
+  }
+
+  private readonly onSocketError = (error: Error): void => {
+    this.logger.debug('net: socket error', { peer: this.remoteAddress, error: error.message });
+    if (this.open) this.finish(skepError('CONNECTION_CLOSED', this.remoteAddress));
+  };
+
+  private readonly onSocketClose = (): void => {
+    if (this.open) this.finish(this.closeError);
+  };
+
+  private closedError(): SkepError {
+    return this.closeError ?? skepError('CONNECTION_CLOSED', this.remoteAddress);
+  }
+
+  private finish(error: SkepError | undefined): void {
+    this.open = false;
+    this.closeError = error;
+    clearInterval(this.timer);
+    const closed = skepError('CONNECTION_CLOSED', this.remoteAddress);
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(closed);
+    }
+    this.pending.clear();
+    if (!this.helloReceived) this.rejectHello(error ?? closed);
+    for (const listener of this.closeListeners) {
+      try {
+        listener(error);
+      } catch (e) {
+        this.logger.warn('net: close listener failed', { error: errorText(e) });
+      }
+    }
+    this.closeListeners.clear();
+  }
+}
+
+export function asSkepError(error: unknown): SkepError {
+  if (error instanceof SkepError) return error;
+  return skepError('INTERNAL', errorText(error));
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,192 @@
+// The durable storage of one Raft node: lock + WAL + snapshots in one data directory.
+//
+//   <dataDir>/LOCK        pid of the owning process
+//   <dataDir>/wal/*.wal   write-ahead log segments
+//   <dataDir>/snap/*.snap snapshots (newest two kept)
+
+import path from 'node:path';
+import { EMPTY_HARD_STATE, type Entry, type HardState, type Snapshot } from '../types.js';
+import { StorageClosedError, StorageInconsistencyError } from './errors.js';
+import { ensurePrivateDir } from './fsutil.js';
+import { DataDirLock } from './lock.js';
+import { silentLogger, type RaftLogger, type StorageRepair } from './logger.js';
+import { SnapshotStore } from './snapshots.js';
+import { Wal, type SegmentInfo } from './wal.js';
+
+export interface DiskStorageOptions {
+  /** WAL segment size before rotation; default 64 MiB. */
+  readonly segmentBytes?: number;
+  /** Snapshot files kept (min 2). */
+  readonly snapshotsToKeep?: number;
+  readonly logger?: RaftLogger;
+}
+
+/** Everything a restarting node needs, read back from disk. */
+export interface LoadedState {
+  readonly hardState: HardState;
+  /** The newest valid snapshot, or null. */
+  readonly snapshot: Snapshot | null;
+  /** The log after the snapshot, contiguous from snapshot index + 1 (or from 1 without a snapshot). */
+  readonly entries: Entry[];
+  /** What startup changed on disk (torn tail truncated, corrupt snapshot set aside, stale lock taken over...). */
+  readonly repairs: StorageRepair[];
+}
+
+export class DiskStorage {
+  private closed = false;
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Operations waiting in `queue`; while there are none, a plain save may go straight to the (FIFO) WAL. */
+  private pending = 0;
+
+  private constructor(
+    readonly dataDir: string,
+    private readonly lock: DataDirLock,
+    private readonly wal: Wal,
+    private readonly snapshots: SnapshotStore,
+    private readonly logger: RaftLogger,
+  ) {}
+
+  /**
+   * Locks `dataDir` (DataDirLockedError if another live process has it), then loads and repairs its contents.
+   * Throws WalCorruptionError or StorageInconsistencyError rather than start from damaged committed data.
+   */
+  static async open(dataDir: string, options: DiskStorageOptions = {}): Promise<{ storage: DiskStorage; state: LoadedState }> {
+    const logger = options.logger ?? silentLogger;
+    const dir = path.resolve(dataDir);
+    await ensurePrivateDir(dir);
+    const repairs: StorageRepair[] = [];
+    const lock = await DataDirLock.acquire(dir, logger, repairs);
+    let wal: Wal | null = null;
+    try {
+      const snaps = await SnapshotStore.open(path.join(dir, 'snap'), { keep: options.snapshotsToKeep ?? 2, logger });
+      repairs.push(...snaps.repairs);
+      const opened = await Wal.open(path.join(dir, 'wal'), { segmentBytes: options.segmentBytes, logger });
+      wal = opened.wal;
+      const replay = opened.replay;
+      repairs.push(...replay.repairs);
+      const snapshot = snaps.snapshot;
+
+      if (replay.created && snapshot) {
+        throw new StorageInconsistencyError(dir, 'snapshots exist but the write-ahead log is missing (it holds the term and vote)');
+      }
+      let entries = replay.entries;
+      const snapIndex = snapshot?.metadata.index ?? 0;
+      const first = entries[0]?.index;
+      if (first !== undefined) {
+        const last = first + entries.length - 1;
+        if (first > snapIndex + 1) {
+          throw new StorageInconsistencyError(
+            dir,
+            snapshot
+              ? `the WAL starts at index ${first} but the newest readable snapshot ends at index ${snapIndex}`
+              : `the WAL starts at index ${first} but there is no readable snapshot`,
+          );
+        }
+        const atSnap = snapshot && snapIndex >= first && snapIndex <= last ? entries[snapIndex - first] : undefined;
+        if (atSnap && atSnap.term !== snapshot!.metadata.term) {
+          // The snapshot arrived from a leader and replaced a diverging log; the WAL record saying so was never
+          // written (crash between the snapshot file and the WAL). The snapshot wins, as it did in memory.
+          entries = [];
+        } else if (snapIndex >= first) {
+          entries = entries.slice(snapIndex - first + 1);
+        }
+      }
+      const lastIndex = entries[entries.length - 1]?.index ?? snapIndex;
+      if (replay.marker && replay.marker.index > lastIndex) {
+        throw new StorageInconsistencyError(
+          dir,
+          `the WAL records a snapshot at index ${replay.marker.index}, but the newest readable snapshot and log end at index ${lastIndex}`,
+        );
+      }
+      let hardState = replay.hardState;
+      // A snapshot only ever holds committed entries; a crash between writing it and the WAL can leave commit behind.
+      if (hardState.commit < snapIndex) hardState = { ...hardState, commit: snapIndex };
+      if (hardState.commit > lastIndex) {
+        throw new StorageInconsistencyError(dir, `the hard state commits index ${hardState.commit} but the log ends at index ${lastIndex}`);
+      }
+      if (hardState === EMPTY_HARD_STATE) hardState = { ...EMPTY_HARD_STATE };
+      const storage = new DiskStorage(dir, lock, wal, snaps.store, logger);
+      logger('info', 'opened Raft storage', {
+        dataDir: dir,
+        term: hardState.term,
+        commit: hardState.commit,
+        snapshotIndex: snapIndex,
+        lastIndex,
+        repairs: repairs.length,
+      });
+      return { storage, state: { hardState, snapshot, entries, repairs } };
+    } catch (err) {
+      await wal?.close().catch(() => undefined);
+      await lock.release().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Persists one ready: `snapshot` (if any) as a file first, then one WAL record with the snapshot marker, `entries`
+   * and `hardState`, fsynced once. Resolve means durable: only then may the ready's messages be sent.
+   */
+  save(hardState: HardState | null, entries: readonly Entry[], snapshot: Snapshot | null = null): Promise<void> {
+    if (!snapshot && this.pending === 0) {
+      // The WAL encodes synchronously and serializes its own writes; skipping our queue saves a hop per ready.
+      this.checkOpen();
+      return this.wal.save(hardState, entries, null);
+    }
+    const copy = entries.slice();
+    return this.enqueue(async () => {
+      if (!snapshot) return this.wal.save(hardState, copy, null);
+      await this.snapshots.save(snapshot);
+      await this.wal.save(hardState, copy, { index: snapshot.metadata.index, term: snapshot.metadata.term });
+      await this.compactToRetained();
+    });
+  }
+
+  /** Persists a snapshot the local state machine made, then drops WAL segments no retained snapshot needs. */
+  saveSnapshot(snapshot: Snapshot): Promise<void> {
+    return this.enqueue(async () => {
+      await this.snapshots.save(snapshot);
+      await this.wal.save(null, [], { index: snapshot.metadata.index, term: snapshot.metadata.term });
+      await this.compactToRetained();
+    });
+  }
+
+  /**
+   * Compacts only up to the OLDEST retained snapshot, so that if the newest snapshot file is found damaged at
+   * the next start, the older one plus the WAL still reconstruct everything.
+   */
+  private async compactToRetained(): Promise<void> {
+    const kept = await this.snapshots.list();
+    const oldest = kept[kept.length - 1];
+    if (oldest) await this.wal.compact(oldest.index);
+  }
+
+  walSegments(): SegmentInfo[] {
+    return this.wal.segmentsInfo();
+  }
+
+  /** Waits for pending writes, closes the WAL and releases the lock. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue.catch(() => undefined);
+    try {
+      await this.wal.close();
+    } finally {
+      await this.lock.release();
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new StorageClosedError(`storage ${this.dataDir}`);
+  }
+
+  private enqueue(op: () => Promise<void>): Promise<void> {
+    if (this.closed) return Promise.reject(new StorageClosedError(`storage ${this.dataDir}`));
+    this.pending++;
+    const run = this.queue.then(op).finally(() => {
+      this.pending--;
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}

@@ -1,0 +1,142 @@
+// Browser mode: the renderer and the API on 127.0.0.1, for machines without Electron's window.
+// Nothing is served without the access token — not the page, not an asset, not the WebSocket.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { SkepService } from '../../shared/api.js';
+import { dispatchCall } from '../../shared/dispatch.js';
+import { skepError } from '../../shared/errors.js';
+import { requestFrame } from '../../shared/api-schemas.js';
+import type { ServerFrame } from '../../shared/wire.js';
+import { authorize, newAccessToken, TOKEN_COOKIE } from './access-token.js';
+import { openStaticFile, resolveStaticFile } from './static-files.js';
+
+export const API_PATH = '/api';
+const MAX_FRAME_BYTES = 1024 * 1024;
+
+/** Same policy as the Electron window: our own scripts and styles, and our own WebSocket. */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export interface BrowserServerOptions {
+  readonly service: SkepService;
+  readonly rendererDir: string;
+  readonly host?: string;
+  /** 0 (the default) picks a free port. */
+  readonly port?: number;
+  readonly token?: string;
+}
+
+export interface BrowserServer {
+  readonly url: string;
+  readonly port: number;
+  readonly token: string;
+  close(): Promise<void>;
+}
+
+function refuse(response: ServerResponse, status: number, text: string): void {
+  response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+  response.end(text + '\n');
+}
+
+function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+export async function startBrowserServer(options: BrowserServerOptions): Promise<BrowserServer> {
+  const host = options.host ?? '127.0.0.1';
+  const token = options.token ?? newAccessToken();
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+
+  async function serveHttp(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const credential = authorize(request, token);
+    if (!credential) return refuse(response, 401, 'Unauthorized: open the URL that Skep printed, with its token.');
+    if (request.method !== 'GET' && request.method !== 'HEAD') return refuse(response, 405, 'Method not allowed');
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const file = await resolveStaticFile(options.rendererDir, url.pathname);
+    if (!file) return refuse(response, 404, 'Not found');
+    const headers: http.OutgoingHttpHeaders = {
+      'content-type': file.contentType,
+      'content-length': file.size,
+      'content-security-policy': CONTENT_SECURITY_POLICY,
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'cache-control': 'no-store',
+    };
+    // The token arrives once in the URL; assets and the WebSocket then prove access by cookie.
+    if (credential === 'query') headers['set-cookie'] = `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+    response.writeHead(200, headers);
+    if (request.method === 'HEAD') return void response.end();
+    openStaticFile(file).pipe(response);
+  }
+
+  const server = http.createServer((request, response) => {
+    serveHttp(request, response).catch(() => refuse(response, 500, 'Internal error'));
+  });
+
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (!authorize(request, token)) return refuseUpgrade(socket, 401, 'Unauthorized');
+    if (url.pathname !== API_PATH) return refuseUpgrade(socket, 404, 'Not Found');
+    // A page on another origin can't ride the cookie into our socket.
+    const origin = request.headers.origin;
+    if (origin !== undefined && origin !== `http://${request.headers.host ?? ''}`) return refuseUpgrade(socket, 403, 'Forbidden');
+    sockets.handleUpgrade(request, socket, head, (ws) => serveSocket(ws, options.service));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://${host}:${port}/?token=${token}`,
+    port,
+    token,
+    close: async () => {
+      for (const client of sockets.clients) client.terminate();
+      sockets.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function serveSocket(ws: WebSocket, service: SkepService): void {
+  const send = (frame: ServerFrame): void => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+  };
+  const unsubscribe = service.subscribe((event) => send({ event }));
+  ws.on('close', unsubscribe);
+  ws.on('error', () => ws.terminate());
+
+  ws.on('message', (data, isBinary) => {
+    void (async () => {
+      if (isBinary) return send({ id: null, ok: false, error: skepError('INVALID_REQUEST', 'binary frames are not accepted').toEnvelope() });
+      let parsedJson: unknown;
+      try {
+        parsedJson = JSON.parse(data.toString());
+      } catch {
+        return send({ id: null, ok: false, error: skepError('INVALID_REQUEST', 'malformed JSON').toEnvelope() });
+      }
+      const frame = requestFrame.safeParse(parsedJson);
+      if (!frame.success) {
+        return send({ id: null, ok: false, error: skepError('INVALID_REQUEST', 'expected {id, method, params}').toEnvelope() });
+      }
+      const reply = await dispatchCall(service, frame.data.method, frame.data.params);
+      send({ id: frame.data.id, ...reply });
+    })();
+  });
+}

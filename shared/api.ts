@@ -1,0 +1,51 @@
+// The one contract between the UI and the node. Both transports (Electron IPC, WebSocket) and the
+// client the renderer uses are derived from the types and lists in this file, so they can't drift.
+import type { ErrorEnvelope } from './errors.js';
+import type { SwarmStatus, SystemInfo } from './types.js';
+
+/** Everything the UI can ask. Every method resolves with plain data or rejects with a SkepError. */
+export interface SkepApi {
+  getSystemInfo(): Promise<SystemInfo>;
+  getSwarmStatus(): Promise<SwarmStatus>;
+}
+
+export type MethodName = keyof SkepApi;
+export type MethodParams<M extends MethodName> = Parameters<SkepApi[M]>;
+export type MethodResult<M extends MethodName> = Awaited<ReturnType<SkepApi[M]>>;
+
+/**
+ * Every method by name, for the transports to build and check calls. `satisfies` plus the
+ * exhaustiveness check below make a method missing from this list a compile error.
+ */
+export const METHOD_NAMES = ['getSystemInfo', 'getSwarmStatus'] as const satisfies readonly MethodName[];
+
+type Missing = Exclude<MethodName, (typeof METHOD_NAMES)[number]>;
+const everyMethodListed: [Missing] extends [never] ? true : Missing = true;
+void everyMethodListed;
+
+export function isMethodName(value: unknown): value is MethodName {
+  return typeof value === 'string' && (METHOD_NAMES as readonly string[]).includes(value);
+}
+
+/** What the node pushes without being asked. */
+export interface SkepEvents {
+  'system.info': SystemInfo;
+  'swarm.status': SwarmStatus;
+}
+
+export type SkepEvent = { [K in keyof SkepEvents]: { readonly type: K; readonly payload: SkepEvents[K] } }[keyof SkepEvents];
+
+export type EventListener = (event: SkepEvent) => void;
+
+/** The implementation side: the API plus a way to hear its events. */
+export interface SkepService extends SkepApi {
+  subscribe(listener: EventListener): () => void;
+}
+
+/** What the renderer holds. It never knows which transport is behind it. */
+export interface SkepClient extends SkepApi {
+  onEvent(listener: EventListener): () => void;
+}
+
+/** How one call's outcome crosses a boundary. Thrown errors don't survive IPC, so they travel as data. */
+export type Reply<T = unknown> = { readonly ok: true; readonly result: T } | { readonly ok: false; readonly error: ErrorEnvelope };

@@ -1,0 +1,122 @@
+// The error catalog: every text a person can see when Skep refuses something, once, with a code.
+// The CLI prints these, the API carries them as {code, message, details}, and the GUI shows the
+// same words in its dialogs. Where Docker Swarm has a text, it is kept with "docker" → "skep".
+
+export interface ErrorEnvelope {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+interface CatalogEntry<Args extends unknown[]> {
+  /** Whether `--force` (or the GUI's confirmation) may override the refusal. */
+  readonly overridableByForce: boolean;
+  readonly text: (...args: Args) => string;
+}
+
+function entry<Args extends unknown[]>(overridableByForce: boolean, text: (...args: Args) => string): CatalogEntry<Args> {
+  return { overridableByForce, text };
+}
+
+export const ERROR_CATALOG = {
+  // Generic transport and input errors.
+  INVALID_REQUEST: entry(false, (reason: string) => `invalid request: ${reason}`),
+  UNKNOWN_METHOD: entry(false, (method: string) => `unknown method "${method}"`),
+  UNAUTHORIZED: entry(false, () => 'unauthorized: a valid access token is required'),
+  INTERNAL: entry(false, (reason: string) => `internal error: ${reason}`),
+  DAEMON_UNREACHABLE: entry(false, (address: string) =>
+    `Cannot connect to the Skep daemon at ${address}. Is the skep daemon running? Start it with "skep daemon".`),
+
+  // Swarm membership (texts as Docker's).
+  SWARM_EXISTS: entry(false, () =>
+    'This node is already part of a swarm. Use "skep swarm leave" to leave this swarm and join another one.'),
+  NOT_IN_SWARM: entry(false, () =>
+    'This node is not part of a swarm'),
+  NOT_A_MANAGER: entry(false, () =>
+    'This node is not a swarm manager. Worker nodes can\'t be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.'),
+  LEAVE_LAST_MANAGER: entry(true, () =>
+    'You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.'),
+  LEAVE_LOSES_QUORUM: entry(true, (remaining: number, total: number) =>
+    `You are attempting to leave the swarm on a node that is participating as a manager. Removing this node leaves ${remaining} managers out of ${total}. Without a Raft quorum your swarm will be inaccessible. The only way to restore a swarm that has lost consensus is to reinitialize it with \`--force-new-cluster\`. Use \`--force\` to suppress this message.`),
+  DEMOTE_LAST_MANAGER: entry(false, () =>
+    'attempting to demote the last manager of the swarm'),
+  DEMOTE_LOSES_QUORUM: entry(false, () =>
+    'can\'t remove member from the raft: this would result in a loss of quorum'),
+  REMOVE_NODE_NOT_DOWN: entry(true, (node: string) =>
+    `node ${node} is not down and can't be removed`),
+  REMOVE_MANAGER: entry(false, (node: string) =>
+    `node ${node} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal`),
+  NODE_NOT_FOUND: entry(false, (node: string) =>
+    `node ${node} not found`),
+  NODE_AMBIGUOUS: entry(false, (node: string, matches: number) =>
+    `node ${node} is ambiguous (${matches} matches found)`),
+  INVALID_JOIN_TOKEN: entry(false, () =>
+    'invalid join token'),
+  NO_LEADER: entry(false, () =>
+    'The swarm does not have a leader. It\'s possible that too few managers are online. Make sure more than half of the managers are online.'),
+
+  // Transport and PKI
+  PEER_UNREACHABLE: entry(false, (address: string, reason: string) =>
+    `cannot connect to ${address}: ${reason}`),
+  CONNECTION_CLOSED: entry(false, (address: string) =>
+    `the connection to ${address} was closed`),
+  RPC_TIMEOUT: entry(false, (method: string, timeoutMs: number) =>
+    `request "${method}" timed out after ${timeoutMs} ms`),
+  SEND_BUFFER_FULL: entry(false, (address: string) =>
+    `the send buffer for ${address} is full`),
+  PROTOCOL_ERROR: entry(false, (reason: string) =>
+    `protocol error: ${reason}`),
+  PEER_IDENTITY_MISMATCH: entry(false, (expected: string, actual: string) =>
+    `the peer presented the identity ${actual}, expected ${expected}`),
+  CA_DIGEST_MISMATCH: entry(false, (expectedHex: string) =>
+    `remote CA does not match fingerprint. Expected: ${expectedHex}`),
+  JOIN_TOKEN_REJECTED: entry(false, () =>
+    'A valid join token is necessary to join this cluster'),
+  INVALID_CSR: entry(false, (reason: string) =>
+    `invalid certificate signing request: ${reason}`),
+  INVALID_CERTIFICATE: entry(false, (reason: string) =>
+    `invalid certificate: ${reason}`),
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+type ArgsOf<C extends ErrorCode> = Parameters<(typeof ERROR_CATALOG)[C]['text']>;
+
+/** An error that crosses every boundary (IPC, WebSocket, control socket) as an ErrorEnvelope. */
+export class SkepError extends Error {
+  override readonly name = 'SkepError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Readonly<Record<string, unknown>>,
+  ) {
+    super(message);
+  }
+
+  toEnvelope(): ErrorEnvelope {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+
+  static fromEnvelope(envelope: ErrorEnvelope): SkepError {
+    return new SkepError(envelope.code, envelope.message, envelope.details);
+  }
+}
+
+/** Builds the catalog's error for `code`, with the catalog's text. */
+export function skepError<C extends ErrorCode>(code: C, ...args: ArgsOf<C>): SkepError {
+  const text = (ERROR_CATALOG[code].text as (...a: ArgsOf<C>) => string)(...args);
+  return new SkepError(code, text);
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CATALOG, value);
+}
+
+/** Any thrown value as an envelope; unknown errors become INTERNAL without leaking stack traces. */
+export function toErrorEnvelope(error: unknown): ErrorEnvelope {
+  if (error instanceof SkepError) return error.toEnvelope();
+  const reason = error instanceof Error ? error.message : String(error);
+  return skepError('INTERNAL', reason).toEnvelope();
+}

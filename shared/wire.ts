@@ -1,0 +1,21 @@
+// The WebSocket framing of the API (browser mode). Electron IPC carries the same Reply shape.
+import type { Reply, SkepEvent } from './api.js';
+
+export interface RequestFrame {
+  readonly id: number;
+  readonly method: string;
+  readonly params: readonly unknown[];
+}
+
+/** `id` is null when the request was too broken to have one (malformed JSON, missing id). */
+export type ReplyFrame = { readonly id: number | null } & Reply;
+
+export interface EventFrame {
+  readonly event: SkepEvent;
+}
+
+export type ServerFrame = ReplyFrame | EventFrame;
+
+export function isEventFrame(frame: ServerFrame): frame is EventFrame {
+  return 'event' in frame;
+}
