@@ -15,7 +15,7 @@ export default defineConfig({
         test: { name: 'cluster', include: ['tests/cluster/**/*.test.ts'], environment: 'node', testTimeout: 120_000, fileParallelism: false },
       },
       {
-        plugins: [svelte()],
+        plugins: [svelte({ configFile: 'renderer/svelte.config.js' })],
         resolve: { conditions: ['browser'] },
         test: { name: 'component', include: ['tests/component/**/*.test.ts'], environment: 'jsdom' },
       },

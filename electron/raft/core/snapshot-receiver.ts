@@ -18,7 +18,8 @@ export class SnapshotReceiver {
   private received = 0;
 
   accept(chunk: SnapshotChunk): ChunkOutcome {
-    if (chunk.offset === 0) {
+    const fresh = !this.metadata || !sameSnapshot(this.metadata, chunk.metadata);
+    if (chunk.offset === 0 && (fresh || this.received === 0)) {
       this.metadata = chunk.metadata;
       this.parts = [];
       this.received = 0;

@@ -4,6 +4,7 @@
 //   <dataDir>/wal/*.wal   write-ahead log segments
 //   <dataDir>/snap/*.snap snapshots (newest two kept)
 
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { EMPTY_HARD_STATE, type Entry, type HardState, type Snapshot } from '../types.js';
 import { StorageClosedError, StorageInconsistencyError } from './errors.js';
@@ -60,15 +61,17 @@ export class DiskStorage {
     try {
       const snaps = await SnapshotStore.open(path.join(dir, 'snap'), { keep: options.snapshotsToKeep ?? 2, logger });
       repairs.push(...snaps.repairs);
-      const opened = await Wal.open(path.join(dir, 'wal'), { segmentBytes: options.segmentBytes, logger });
+      const walDir = path.join(dir, 'wal');
+      const snapFiles = (await fs.readdir(snaps.store.dir)).filter((n) => /\.snap(\.corrupt)?$/.test(n));
+      if (!(await Wal.exists(walDir)) && snapFiles.length > 0) {
+        throw new StorageInconsistencyError(dir, 'snapshots exist but the write-ahead log is missing (it holds the term and vote)');
+      }
+      const opened = await Wal.open(walDir, { segmentBytes: options.segmentBytes, logger });
       wal = opened.wal;
       const replay = opened.replay;
       repairs.push(...replay.repairs);
       const snapshot = snaps.snapshot;
 
-      if (replay.created && snapshot) {
-        throw new StorageInconsistencyError(dir, 'snapshots exist but the write-ahead log is missing (it holds the term and vote)');
-      }
       let entries = replay.entries;
       const snapIndex = snapshot?.metadata.index ?? 0;
       const first = entries[0]?.index;

@@ -15,7 +15,7 @@ import {
   type WalRecord,
 } from './codec.js';
 import { StorageClosedError, StorageInconsistencyError, WalCorruptionError } from './errors.js';
-import { ensurePrivateDir, FILE_MODE, fsyncDir, writeAll } from './fsutil.js';
+import { ensurePrivateDir, FILE_MODE, fsyncDir, isErrno, writeAll } from './fsutil.js';
 import { silentLogger, type RaftLogger, type StorageRepair } from './logger.js';
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -128,6 +128,16 @@ export class Wal {
   ) {
     this.hardState = replay.hardState;
     this.marker = replay.marker;
+  }
+
+  /** True when `dir` holds at least one WAL segment. */
+  static async exists(dir: string): Promise<boolean> {
+    try {
+      return (await fs.readdir(dir)).some((n) => SEGMENT_NAME.test(n));
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return false;
+      throw err;
+    }
   }
 
   /** Opens (creating if absent) the WAL in `dir`, replays it, repairs a torn tail, and readies it for appends. */

@@ -1,0 +1,51 @@
+// Public entry point of electron/swarm/ca.
+export { newNodeId, randomBase36Id, bytesToBase36, NODE_ID_LENGTH, isNodeId } from './ids.js';
+export {
+  createRootCA,
+  createNodeKeyAndCsr,
+  issueNodeCertificate,
+  readNodeCertificate,
+  verifyNodeCertificate,
+  needsRenewal,
+  certificateSha256,
+  certificateMatchesKey,
+  DEFAULT_CA_VALIDITY_DAYS,
+  DEFAULT_NODE_VALIDITY_DAYS,
+  BACKDATE_MS,
+  MAX_CSR_PEM_BYTES,
+  OID_CLIENT_AUTH,
+  OID_SERVER_AUTH,
+  type CertificateAuthority,
+  type NodeKeyAndCsr,
+  type IssueOptions,
+  type NodeCertificateInfo,
+} from './pki.js';
+export {
+  generateJoinToken,
+  parseJoinToken,
+  verifyCaDigest,
+  tokenSecretMatches,
+  caDigest,
+  caDigestHex,
+  formatJoinToken,
+  nodeRoleForToken,
+  JoinTokens,
+  CA_DIGEST_LENGTH,
+  SECRET_LENGTH,
+  type ParsedJoinToken,
+  type TokenRole,
+  type JoinSecretMatcher,
+  type JoinTokenSecrets,
+} from './tokens.js';
+export { writeSecretFile, ensureSecretDir, SECRET_FILE_MODE, SECRET_DIR_MODE } from './files.js';
+export {
+  createJoinServer,
+  joinHandlers,
+  joinCluster,
+  JOIN_METHOD,
+  type JoinServerOptions,
+  type JoinServiceOptions,
+  type JoinOptions,
+  type JoinResult,
+  type RegisteredNode,
+} from './join.js';
