@@ -1,0 +1,552 @@
+import {
+  type Message,
+  ProposalDroppedError,
+  RaftCore,
+  type Ready,
+  type UnsafeKnobs,
+  seededRandom,
+} from '../../electron/raft/core/index.js';
+import type { Entry, NodeId } from '../../electron/raft/types.js';
+import { InvariantViolation, SafetyChecker, type NodeView } from './invariants.js';
+import { KvStateMachine, decodeCommand, encodeCommand, type KvCommand, type KvOpKind } from './kv.js';
+import { type CheckResult, type HistoryOp, checkLinearizable } from './linearizability.js';
+import type { FaultMix } from './mixes.js';
+import { SimNetwork } from './network.js';
+import { SimStorage } from './storage.js';
+
+export interface SimOptions {
+  readonly seed: number;
+  readonly size: number;
+  readonly mix: FaultMix;
+  readonly unsafe?: UnsafeKnobs;
+  readonly trace?: (line: string) => void;
+  /** Step budget per key for the linearizability checker. */
+  readonly linBudget?: number;
+}
+
+export interface SimResult {
+  readonly seed: number;
+  readonly size: number;
+  readonly mix: string;
+  readonly ok: boolean;
+  /** Which property broke, when not ok. */
+  readonly invariant?: string;
+  readonly error?: string;
+  readonly linearizability: CheckResult;
+  readonly ops: number;
+  readonly completedOps: number;
+  readonly leadersElected: number;
+  readonly steps: number;
+}
+
+interface WaitingRead {
+  readonly histIndex: number;
+  readonly key: string;
+  index: number | null;
+}
+
+class SimNode {
+  core: RaftCore | null = null;
+  kv = new KvStateMachine();
+  readonly storage = new SimStorage();
+  applied = 0;
+  commit = 0;
+  incarnation = 0;
+  downUntil = 0;
+  asleepUntil = 0;
+  /** opId → history index of ops submitted here and awaiting their apply. */
+  readonly waiting = new Map<number, number>();
+  readonly reads = new Map<string, WaitingRead>();
+  constructor(readonly id: NodeId) {}
+
+  view(): NodeView {
+    const core = this.core!;
+    return {
+      id: this.id,
+      termAt: (i) => core.termAt(i),
+      firstIndex: () => core.status().firstIndex,
+      lastIndex: () => core.status().lastIndex,
+    };
+  }
+}
+
+interface Client {
+  busyUntil: number;
+  pending: { node: SimNode; histIndex: number; opId: number; deadline: number; readCtx?: string } | null;
+}
+
+const KEYS = ['x', 'y', 'z'];
+
+/**
+ * A seeded world: N hosts driving real RaftCores, a hostile network, crashes that keep
+ * only fsynced state, and clients whose history is checked for linearizability.
+ * Same seed, same run: every choice comes from one PRNG.
+ */
+export class Simulation {
+  private readonly rand: () => number;
+  private readonly nodes = new Map<NodeId, SimNode>();
+  private readonly net = new SimNetwork();
+  private readonly checker = new SafetyChecker();
+  private readonly history: {
+    id: number;
+    key: string;
+    kind: KvOpKind;
+    value: string;
+    output: string | null;
+    call: number;
+    ret: number;
+  }[] = [];
+  private readonly clients: Client[] = [];
+  private now = 0;
+  private clock = 0;
+  private nextOpId = 1;
+  private nextNodeNum: number;
+  private leadersElected = 0;
+  private leaderHint: NodeId | null = null;
+  private readonly mix: FaultMix;
+  private readonly trace: ((line: string) => void) | undefined;
+
+  constructor(private readonly opts: SimOptions) {
+    this.rand = seededRandom(opts.seed * 7919 + 17);
+    this.mix = opts.mix;
+    this.trace = opts.trace;
+    const ids = Array.from({ length: opts.size }, (_, i) => `n${i + 1}`);
+    this.nextNodeNum = opts.size + 1;
+    for (const id of ids) {
+      const node = new SimNode(id);
+      this.nodes.set(id, node);
+      node.core = this.newCore(node, { bootstrap: { voters: ids, learners: [] } });
+    }
+    for (let i = 0; i < this.mix.clients; i++) this.clients.push({ busyUntil: 0, pending: null });
+  }
+
+  run(): SimResult {
+    let violation: { invariant: string; error: string } | undefined;
+    try {
+      for (let s = 0; s < this.mix.steps; s++) this.step(true);
+      this.healEverything();
+      for (let s = 0; s < 60; s++) this.step(false);
+    } catch (err) {
+      violation = classify(err);
+      this.log(`!! ${violation.invariant}: ${violation.error}`);
+    }
+    const hist: HistoryOp[] = this.history.filter((h) => !(h.kind === 'get' && h.ret === Infinity));
+    const lin = violation ? { result: 'ok' as CheckResult } : checkLinearizable(hist, this.opts.linBudget ?? 100_000);
+    if (!violation && lin.result === 'illegal') {
+      violation = { invariant: 'linearizability', error: `history of key ${lin.badKey ?? '?'} is not linearizable` };
+      this.log(`!! ${violation.error}`);
+      if (this.trace) for (const h of hist.filter((x) => x.key === lin.badKey)) this.log(`   ${formatOp(h)}`);
+    }
+    return {
+      seed: this.opts.seed,
+      size: this.opts.size,
+      mix: this.mix.name,
+      ok: violation === undefined,
+      ...(violation ?? {}),
+      linearizability: lin.result,
+      ops: hist.length,
+      completedOps: hist.filter((h) => h.ret !== Infinity).length,
+      leadersElected: this.leadersElected,
+      steps: this.now,
+    };
+  }
+
+  // ---- one tick of the world ----
+
+  private step(faults: boolean): void {
+    this.now++;
+    if (faults) this.injectFaults();
+    this.restartAndWake();
+    this.deliver();
+    for (const n of this.nodes.values()) if (this.isRunning(n)) n.core!.tick();
+    this.runClients();
+    for (const n of this.nodes.values()) if (this.isRunning(n)) this.handleReadies(n);
+  }
+
+  private isRunning(n: SimNode): boolean {
+    return n.core !== null && n.asleepUntil <= this.now;
+  }
+
+  private deliver(): void {
+    const due = this.net.takeDue(this.now, (to) => {
+      const n = this.nodes.get(to);
+      if (!n || n.core === null) return 'drop';
+      return n.asleepUntil > this.now ? 'hold' : 'yes';
+    });
+    for (const m of due) {
+      const n = this.nodes.get(m.to);
+      if (!n?.core) continue;
+      if (this.net.isBlocked(m.from, m.to, this.now)) continue;
+      if (this.trace) this.log(`${m.from}→${m.to} ${formatMessage(m)}`);
+      n.core.step(m);
+    }
+  }
+
+  private sendAll(messages: readonly Message[]): void {
+    const mix = this.mix;
+    for (const m of messages) {
+      if (this.rand() < mix.dropRate) continue;
+      const copies = this.rand() < mix.dupRate ? 2 : 1;
+      for (let c = 0; c < copies; c++) {
+        let delay = mix.minDelay + Math.floor(this.rand() * (mix.maxDelay - mix.minDelay + 1));
+        if (this.rand() < mix.longDelayRate) delay += 10 + Math.floor(this.rand() * 30);
+        this.net.send(m, this.now + delay);
+      }
+    }
+  }
+
+  // ---- the host: the Ready contract, done the way a real host must ----
+
+  private handleReadies(n: SimNode): void {
+    const core = n.core!;
+    while (core.hasReady()) {
+      const rd = core.ready();
+      this.persist(n, rd);
+      this.sendAll(rd.messages);
+      this.applyReady(n, rd);
+      core.advance();
+      if (rd.softState) {
+        if (this.trace) this.log(`${n.id} is ${rd.softState.role} (leader ${rd.softState.leader ?? '-'}) term ${core.status().term}`);
+        if (rd.softState.role === 'leader') {
+          this.leadersElected++;
+          this.leaderHint = n.id;
+          this.checker.leaderElected(core.status().term, n.view());
+        }
+      }
+      this.serveReads(n);
+    }
+  }
+
+  private persist(n: SimNode, rd: Ready): void {
+    if (rd.snapshot) n.storage.saveSnapshot(rd.snapshot);
+    n.storage.append(rd.entries);
+    if (rd.entries.length > 0) this.checker.entriesWritten(n.view(), rd.entries);
+    if (rd.hardState) {
+      n.storage.setHardState(rd.hardState, rd.mustSync);
+      const core = n.core!;
+      const commit = rd.hardState.commit;
+      this.checker.monotonic('commit', n.id, n.commit, commit);
+      if (commit > n.commit) {
+        this.checker.committedUpTo(n.view(), n.commit, commit, (i) => core.entryAt(i));
+        if (core.status().role === 'leader' && this.rand() < this.mix.leaderCommitCrashRate) {
+          // Deferred to after this Ready is fully handled, as a real crash between fsync and the next loop.
+          this.crashAfterReady = n;
+        }
+      }
+      n.commit = commit;
+    } else if (rd.mustSync) n.storage.sync();
+  }
+
+  private crashAfterReady: SimNode | null = null;
+
+  private applyReady(n: SimNode, rd: Ready): void {
+    if (rd.snapshot) {
+      n.kv = KvStateMachine.restore(rd.snapshot.data);
+      this.checker.monotonic('applied', n.id, n.applied, rd.snapshot.metadata.index);
+      n.applied = rd.snapshot.metadata.index;
+    }
+    for (const e of rd.committedEntries) this.applyEntry(n, e);
+    for (const rs of rd.readStates) {
+      const key = new TextDecoder().decode(rs.context);
+      const r = n.reads.get(key);
+      if (r && r.index === null) r.index = rs.index;
+    }
+  }
+
+  private applyEntry(n: SimNode, e: Entry): void {
+    this.checker.monotonic('applied', n.id, n.applied, e.index);
+    if (e.index !== n.applied + 1) throw new InvariantViolation('apply order', `${n.id} applies ${e.index} after ${n.applied}`);
+    this.checker.entryApplied(n.id, e);
+    n.applied = e.index;
+    if (e.type !== 'normal') return;
+    const cmd = decodeCommand(e.data);
+    if (!cmd) return;
+    const result = n.kv.apply(cmd);
+    const h = n.waiting.get(cmd.opId);
+    if (h === undefined) return;
+    n.waiting.delete(cmd.opId);
+    const op = this.history[h]!;
+    if (result === null) return;
+    op.ret = ++this.clock;
+    if (op.kind === 'get') op.output = result;
+    this.finishClient(cmd.opId);
+  }
+
+  private serveReads(n: SimNode): void {
+    for (const [ctx, r] of n.reads) {
+      if (r.index === null || n.applied < r.index) continue;
+      n.reads.delete(ctx);
+      const op = this.history[r.histIndex]!;
+      op.output = n.kv.get(r.key);
+      op.ret = ++this.clock;
+      this.finishClient(op.id);
+    }
+    if (this.crashAfterReady === n) {
+      this.crashAfterReady = null;
+      this.crash(n);
+    }
+  }
+
+  // ---- clients ----
+
+  private runClients(): void {
+    for (const c of this.clients) {
+      if (c.pending && this.now > c.pending.deadline) {
+        // Unknown outcome: the op stays in the history with no response (it may still apply).
+        c.pending.node.waiting.delete(c.pending.opId);
+        if (c.pending.readCtx) c.pending.node.reads.delete(c.pending.readCtx);
+        c.pending = null;
+      }
+      if (c.pending || this.now < c.busyUntil) continue;
+      this.invoke(c);
+    }
+  }
+
+  private pickNode(): SimNode | null {
+    const hint = this.leaderHint ? this.nodes.get(this.leaderHint) : undefined;
+    if (hint && this.isRunning(hint) && this.rand() < 0.7) return hint;
+    const live = [...this.nodes.values()].filter((n) => this.isRunning(n));
+    return live.length === 0 ? null : live[Math.floor(this.rand() * live.length)]!;
+  }
+
+  private invoke(c: Client): void {
+    const node = this.pickNode();
+    if (!node?.core) return;
+    const r = this.rand();
+    const kind: KvOpKind = r < 0.3 ? 'put' : r < 0.6 ? 'append' : 'get';
+    const key = KEYS[Math.floor(this.rand() * KEYS.length)]!;
+    const opId = this.nextOpId++;
+    const cmd: KvCommand = { opId, kind, key, value: kind === 'get' ? '' : `${opId};` };
+    const viaReadIndex = kind === 'get' && this.rand() < this.mix.readIndexShare;
+    const ctx = `r${opId}`;
+    try {
+      if (viaReadIndex) node.core.readIndex(new TextEncoder().encode(ctx));
+      else node.core.propose(encodeCommand(cmd));
+    } catch (err) {
+      if (err instanceof ProposalDroppedError) {
+        // Refused up front: never took effect, so it is not part of the history.
+        c.busyUntil = this.now + 2;
+        this.leaderHint = node.core.status().leader;
+        return;
+      }
+      throw err;
+    }
+    const histIndex = this.history.length;
+    this.history.push({ id: opId, key, kind, value: cmd.value, output: null, call: ++this.clock, ret: Infinity });
+    if (viaReadIndex) node.reads.set(ctx, { histIndex, key, index: null });
+    else node.waiting.set(opId, histIndex);
+    c.pending = { node, histIndex, opId, deadline: this.now + this.mix.opTimeout, ...(viaReadIndex ? { readCtx: ctx } : {}) };
+    if (this.trace) this.log(`client ${kind}(${key}${cmd.value ? `, ${cmd.value}` : ''}) #${opId} at ${node.id}${viaReadIndex ? ' via ReadIndex' : ''}`);
+  }
+
+  private finishClient(opId: number): void {
+    for (const c of this.clients) {
+      if (c.pending?.opId === opId) {
+        const op = this.history[c.pending.histIndex]!;
+        if (this.trace) this.log(`client #${opId} ${op.kind}(${op.key}) → ${op.output ?? 'ok'}`);
+        c.pending = null;
+        c.busyUntil = this.now + Math.floor(this.rand() * 3);
+      }
+    }
+  }
+
+  // ---- faults ----
+
+  private injectFaults(): void {
+    const mix = this.mix;
+    const members = [...this.nodes.values()];
+    if (this.rand() < mix.crashRate) {
+      const n = pick(members.filter((x) => x.core !== null), this.rand);
+      if (n) this.crash(n);
+    }
+    if (this.rand() < mix.sleepRate) {
+      const n = pick(members.filter((x) => this.isRunning(x)), this.rand);
+      if (n) {
+        n.asleepUntil = this.now + randInt(mix.sleepTicks, this.rand);
+        this.log(`${n.id} falls asleep until ${n.asleepUntil}`);
+      }
+    }
+    if (this.rand() < mix.partitionRate && !this.net.hasCuts(this.now)) this.partition(members);
+    if (this.rand() < mix.membershipRate) this.changeMembership();
+    if (this.rand() < mix.transferRate) this.transferLeadership();
+    if (this.rand() < mix.snapshotRate) {
+      const n = pick(members.filter((x) => this.isRunning(x)), this.rand);
+      if (n) this.snapshot(n);
+    }
+  }
+
+  private crash(n: SimNode): void {
+    n.core = null;
+    n.incarnation++;
+    n.storage.crash(this.rand() < 0.5);
+    this.net.dropTo(n.id);
+    n.waiting.clear();
+    n.reads.clear();
+    n.downUntil = this.now + randInt(this.mix.downTicks, this.rand);
+    this.log(`${n.id} crashes, restarts at ${n.downUntil}`);
+  }
+
+  private restartAndWake(): void {
+    for (const n of this.nodes.values()) {
+      if (n.core === null && n.downUntil <= this.now) this.restart(n);
+    }
+  }
+
+  private restart(n: SimNode): void {
+    const loaded = n.storage.load();
+    n.core = this.newCore(n, {
+      restore: loaded,
+      applied: loaded.snapshot?.metadata.index ?? 0,
+    });
+    n.kv = KvStateMachine.restore(loaded.snapshot?.data ?? new Uint8Array());
+    n.applied = loaded.snapshot?.metadata.index ?? 0;
+    n.commit = n.core.status().commit;
+    this.log(`${n.id} restarts: term ${loaded.hardState.term} vote ${loaded.hardState.vote ?? '-'} commit ${n.commit} last ${n.core.status().lastIndex}`);
+  }
+
+  private newCore(n: SimNode, extra: Partial<ConstructorParameters<typeof RaftCore>[0]>): RaftCore {
+    return new RaftCore({
+      id: n.id,
+      random: seededRandom(this.opts.seed * 131 + n.incarnation * 7 + Number(n.id.slice(1)) * 1009),
+      maxBytesPerMessage: this.mix.maxBytesPerMessage,
+      maxInflightMessages: this.mix.maxInflight,
+      ...(this.opts.unsafe ? { unsafe: this.opts.unsafe } : {}),
+      ...extra,
+    });
+  }
+
+  private partition(members: SimNode[]): void {
+    const until = this.now + randInt(this.mix.partitionTicks, this.rand);
+    if (this.rand() < this.mix.asymmetricShare) {
+      const victim = pick(members, this.rand)!;
+      const outgoing = this.rand() < 0.5;
+      for (const other of members) {
+        if (other === victim) continue;
+        if (outgoing) this.net.block(victim.id, other.id, until);
+        else this.net.block(other.id, victim.id, until);
+      }
+      this.log(`partition: ${victim.id} cannot ${outgoing ? 'send' : 'receive'} until ${until}`);
+      return;
+    }
+    const side = members.filter(() => this.rand() < 0.5);
+    for (const a of side) for (const b of members) if (!side.includes(b)) {
+      this.net.block(a.id, b.id, until);
+      this.net.block(b.id, a.id, until);
+    }
+    this.log(`partition: {${side.map((x) => x.id).join(',')}} | rest until ${until}`);
+  }
+
+  private currentLeader(): SimNode | null {
+    let best: SimNode | null = null;
+    let bestTerm = -1;
+    for (const n of this.nodes.values()) {
+      if (!this.isRunning(n)) continue;
+      const st = n.core!.status();
+      if (st.role === 'leader' && st.term > bestTerm) {
+        best = n;
+        bestTerm = st.term;
+      }
+    }
+    return best;
+  }
+
+  private changeMembership(): void {
+    const leader = this.currentLeader();
+    if (!leader?.core) return;
+    const st = leader.core.status();
+    const { voters, learners } = st.confState;
+    const caughtUp = learners.filter((l) => (st.progress?.[l]?.match ?? 0) >= st.commit);
+    let change: Parameters<RaftCore['proposeConfChange']>[0];
+    const r = this.rand();
+    if (caughtUp.length > 0 && r < 0.6) change = { type: 'promote', nodeId: caughtUp[0]! };
+    else if (voters.length + learners.length < this.opts.size + 2 && r < 0.8) {
+      const id = `n${this.nextNodeNum}`;
+      change = { type: 'addLearner', nodeId: id };
+    } else if (voters.length > 3 || learners.length > 0) {
+      const candidates = voters.length > 3 ? [...voters, ...learners] : learners;
+      change = { type: 'removeNode', nodeId: pick(candidates, this.rand)! };
+    } else return;
+    try {
+      leader.core.proposeConfChange(change);
+    } catch (err) {
+      if (err instanceof ProposalDroppedError) return;
+      throw err;
+    }
+    if (change.type === 'addLearner') {
+      // The new machine starts empty and learns everything (membership included) from the leader.
+      this.nextNodeNum++;
+      const node = new SimNode(change.nodeId);
+      this.nodes.set(node.id, node);
+      node.core = this.newCore(node, {});
+    }
+    this.log(`admin: propose ${change.type} ${change.nodeId} at ${leader.id}`);
+  }
+
+  private transferLeadership(): void {
+    const leader = this.currentLeader();
+    if (!leader?.core) return;
+    const target = pick(leader.core.status().confState.voters.filter((v) => v !== leader.id), this.rand);
+    if (!target) return;
+    try {
+      leader.core.transferLeadership(target);
+      this.log(`admin: transfer leadership ${leader.id} → ${target}`);
+    } catch (err) {
+      if (!(err instanceof ProposalDroppedError)) throw err;
+    }
+  }
+
+  private snapshot(n: SimNode): void {
+    const core = n.core!;
+    const st = core.status();
+    if (n.applied < st.firstIndex + 3) return;
+    const snap = core.createSnapshot(n.applied, n.kv.snapshot());
+    n.storage.saveSnapshot(snap);
+    const keep = Math.floor(this.rand() * 4);
+    core.compact(Math.max(st.firstIndex - 1, n.applied - keep));
+    this.log(`${n.id} snapshots at ${n.applied}, compacts to ${core.status().firstIndex - 1}`);
+  }
+
+  private healEverything(): void {
+    this.net.healAll();
+    for (const n of this.nodes.values()) {
+      n.asleepUntil = Math.min(n.asleepUntil, this.now);
+      n.downUntil = Math.min(n.downUntil, this.now);
+    }
+    this.log('heal: all links up, all nodes up and awake');
+  }
+
+  private log(line: string): void {
+    this.trace?.(`[t=${String(this.now).padStart(4)}] ${line}`);
+  }
+}
+
+function classify(err: unknown): { invariant: string; error: string } {
+  if (err instanceof InvariantViolation) return { invariant: err.invariant, error: err.message };
+  if (err instanceof Error && err.name === 'RaftInvariantError') return { invariant: 'core assertion', error: err.message };
+  return { invariant: 'crash', error: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+}
+
+function pick<T>(xs: readonly T[], rand: () => number): T | undefined {
+  return xs.length === 0 ? undefined : xs[Math.floor(rand() * xs.length)];
+}
+
+function randInt([lo, hi]: readonly [number, number], rand: () => number): number {
+  return lo + Math.floor(rand() * (hi - lo + 1));
+}
+
+function formatOp(h: HistoryOp): string {
+  const out = h.kind === 'get' ? ` → ${JSON.stringify(h.output)}` : '';
+  return `#${h.id} ${h.kind}(${h.key}${h.value ? `, ${h.value}` : ''})${out} [${h.call}, ${h.ret === Infinity ? '∞' : h.ret}]`;
+}
+
+export function formatMessage(m: Message): string {
+  const parts = [`${m.type} term=${m.term}`];
+  if (m.type === 'app') parts.push(`prev=${m.index}/${m.logTerm} n=${m.entries.length} commit=${m.commit}`);
+  else if (m.type === 'appResp') parts.push(m.reject ? `reject ${m.index} hint=${m.rejectHint}/${m.logTerm}` : `ack ${m.index}`);
+  else if (m.type === 'vote' || m.type === 'preVote') parts.push(`last=${m.index}/${m.logTerm}${m.transfer ? ' transfer' : ''}`);
+  else if (m.type === 'voteResp' || m.type === 'preVoteResp') parts.push(m.reject ? 'rejected' : 'granted');
+  else if (m.type === 'heartbeat') parts.push(`commit=${m.commit}`);
+  else if (m.type === 'snap' && m.snapshot) parts.push(`snapshot@${m.snapshot.metadata.index} bytes ${m.snapshot.offset}+${m.snapshot.data.length}/${m.snapshot.totalBytes}`);
+  else if (m.type === 'snapResp') parts.push(`snapshot@${m.index} has ${m.rejectHint}${m.reject ? ' (resend)' : ''}`);
+  return parts.join(' ');
+}
