@@ -4,9 +4,32 @@ import { z } from 'zod';
 import type { MethodName, MethodParams } from './api.js';
 
 /** Keyed by MethodName, so a method without a schema does not compile. */
+const address = z.string().min(1).max(300);
+const nodeRef = z.string().min(1).max(200);
+const role = z.enum(['manager', 'worker']);
+// Label keys as Docker accepts them: no '=' and no whitespace.
+const labelKey = z.string().min(1).max(200).regex(/^[^=\s]+$/, 'a label key has no "=" and no spaces');
+
 export const METHOD_PARAMS: { readonly [M in MethodName]: z.ZodType<MethodParams<M>> } = {
   getSystemInfo: z.tuple([]),
   getSwarmStatus: z.tuple([]),
+  swarmInit: z.tuple([z.strictObject({ listenAddr: address.optional(), advertiseAddr: address.optional(), forceNewCluster: z.boolean().optional() })]),
+  swarmJoin: z.tuple([z.strictObject({ token: z.string().min(1).max(200), remoteAddr: address, listenAddr: address.optional(), advertiseAddr: address.optional() })]),
+  swarmLeave: z.tuple([z.boolean()]),
+  swarmJoinToken: z.tuple([role, z.boolean()]),
+  nodeList: z.tuple([]),
+  nodeInspect: z.tuple([nodeRef]),
+  nodePromote: z.tuple([nodeRef]),
+  nodeDemote: z.tuple([nodeRef]),
+  nodeRemove: z.tuple([nodeRef, z.boolean()]),
+  nodeUpdate: z.tuple([
+    nodeRef,
+    z.strictObject({
+      availability: z.enum(['active', 'pause', 'drain']).optional(),
+      labelAdd: z.record(labelKey, z.string().max(1000)).optional(),
+      labelRm: z.array(labelKey).max(100).optional(),
+    }),
+  ]),
 };
 
 /** A WebSocket request frame (see wire.ts). Bounded so one frame can't ask for unbounded work. */

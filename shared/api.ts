@@ -1,12 +1,27 @@
 // The one contract between the UI and the node. Both transports (Electron IPC, WebSocket) and the
 // client the renderer uses are derived from the types and lists in this file, so they can't drift.
 import type { ErrorEnvelope } from './errors.js';
-import type { SwarmStatus, SystemInfo } from './types.js';
+import type { InitRequest, InitResult, JoinRequest, JoinResult, JoinTokenResult, NodeRole, NodeUpdate, SwarmNode, SwarmStatus, SystemInfo } from './types.js';
 
 /** Everything the UI can ask. Every method resolves with plain data or rejects with a SkepError. */
 export interface SkepApi {
   getSystemInfo(): Promise<SystemInfo>;
   getSwarmStatus(): Promise<SwarmStatus>;
+
+  // `skep swarm …`
+  swarmInit(request: InitRequest): Promise<InitResult>;
+  swarmJoin(request: JoinRequest): Promise<JoinResult>;
+  swarmLeave(force: boolean): Promise<void>;
+  /** Shows the join token for a role; `rotate` replaces its secret first (the old one stops working). */
+  swarmJoinToken(role: NodeRole, rotate: boolean): Promise<JoinTokenResult>;
+
+  // `skep node …` — a node is named by ID, unique ID prefix or hostname.
+  nodeList(): Promise<SwarmNode[]>;
+  nodeInspect(node: string): Promise<SwarmNode>;
+  nodePromote(node: string): Promise<void>;
+  nodeDemote(node: string): Promise<void>;
+  nodeRemove(node: string, force: boolean): Promise<void>;
+  nodeUpdate(node: string, update: NodeUpdate): Promise<void>;
 }
 
 export type MethodName = keyof SkepApi;
@@ -17,7 +32,20 @@ export type MethodResult<M extends MethodName> = Awaited<ReturnType<SkepApi[M]>>
  * Every method by name, for the transports to build and check calls. `satisfies` plus the
  * exhaustiveness check below make a method missing from this list a compile error.
  */
-export const METHOD_NAMES = ['getSystemInfo', 'getSwarmStatus'] as const satisfies readonly MethodName[];
+export const METHOD_NAMES = [
+  'getSystemInfo',
+  'getSwarmStatus',
+  'swarmInit',
+  'swarmJoin',
+  'swarmLeave',
+  'swarmJoinToken',
+  'nodeList',
+  'nodeInspect',
+  'nodePromote',
+  'nodeDemote',
+  'nodeRemove',
+  'nodeUpdate',
+] as const satisfies readonly MethodName[];
 
 type Missing = Exclude<MethodName, (typeof METHOD_NAMES)[number]>;
 const everyMethodListed: [Missing] extends [never] ? true : Missing = true;

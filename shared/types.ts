@@ -26,10 +26,119 @@ export interface SystemInfo {
   readonly nodeVersion: string;
 }
 
+export type NodeRole = 'manager' | 'worker';
+export type NodeAvailability = 'active' | 'pause' | 'drain';
+/** The STATUS column of `node ls`: Ready while heartbeats arrive, Down after three are missed. */
+export type NodeState = 'ready' | 'down' | 'unknown';
+export type ManagerReachability = 'reachable' | 'unreachable';
+
+export interface NodeDescription {
+  readonly hostname: string;
+  readonly platform: { readonly os: string; readonly architecture: string };
+  readonly resources: { readonly cpus: number; readonly memoryBytes: number };
+  /** Docker Engine version, or '' when no engine answers. */
+  readonly engineVersion: string;
+}
+
+/** One machine in the swarm, as `skep node inspect` shows it. */
+export interface SwarmNode {
+  readonly id: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly spec: {
+    /** The role the swarm wants this node to have (promote/demote change it). */
+    readonly role: NodeRole;
+    readonly availability: NodeAvailability;
+    readonly labels: Readonly<Record<string, string>>;
+  };
+  /** The role it has now (a demoted manager is a manager until it leaves Raft). */
+  readonly role: NodeRole;
+  readonly description: NodeDescription;
+  readonly status: { readonly state: NodeState; readonly addr: string; readonly message: string };
+  readonly managerStatus?: {
+    readonly leader: boolean;
+    readonly reachability: ManagerReachability;
+    /** The address other managers reach it at (the cluster port). */
+    readonly addr: string;
+  };
+  readonly certificate?: { readonly notAfter: string };
+}
+
+/** One manager as the Raft view sees it (the ring in the UI, `skep swarm status`). */
+export interface RaftMemberView {
+  readonly nodeId: string;
+  readonly hostname: string;
+  readonly addr: string;
+  readonly role: 'leader' | 'follower' | 'candidate' | 'learner' | 'unknown';
+  readonly reachable: boolean;
+  /** Only known on the leader: the highest log index known replicated on this member. */
+  readonly matchIndex: number | null;
+  /** Entries behind the leader's last index (leader's view). */
+  readonly lag: number | null;
+  /** Milliseconds since the leader last heard from it (leader's view). */
+  readonly lastContactMs: number | null;
+}
+
+export interface RaftView {
+  readonly term: number;
+  readonly leaderId: string | null;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly members: readonly RaftMemberView[];
+}
+
 export type SwarmStatus =
   | { readonly state: 'inactive' }
   | {
       readonly state: 'active';
       readonly nodeId: string;
-      readonly role: 'manager' | 'worker';
+      readonly clusterId: string;
+      readonly role: NodeRole;
+      /** This node's cluster address (advertise address and port). */
+      readonly nodeAddr: string;
+      readonly managers: number;
+      readonly reachableManagers: number;
+      readonly nodes: number;
+      readonly readyNodes: number;
+      readonly leaderId: string | null;
+      /** The Raft view, present on managers. */
+      readonly raft?: RaftView;
     };
+
+export interface InitRequest {
+  /** Where the cluster port listens, ADDR:PORT (default 0.0.0.0:2377). */
+  readonly listenAddr?: string;
+  /** The address other nodes use to reach this one, ADDR[:PORT]. */
+  readonly advertiseAddr?: string;
+  readonly forceNewCluster?: boolean;
+}
+
+export interface InitResult {
+  readonly nodeId: string;
+  readonly workerToken: string;
+  readonly managerAddr: string;
+}
+
+export interface JoinRequest {
+  readonly token: string;
+  readonly remoteAddr: string;
+  readonly listenAddr?: string;
+  readonly advertiseAddr?: string;
+}
+
+export interface JoinResult {
+  readonly nodeId: string;
+  readonly role: NodeRole;
+}
+
+export interface JoinTokenResult {
+  readonly role: NodeRole;
+  readonly token: string;
+  readonly managerAddr: string;
+}
+
+export interface NodeUpdate {
+  readonly availability?: NodeAvailability;
+  readonly labelAdd?: Readonly<Record<string, string>>;
+  readonly labelRm?: readonly string[];
+}

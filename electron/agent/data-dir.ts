@@ -18,3 +18,12 @@ export async function ensureDataDir(dir: string): Promise<string> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   return dir;
 }
+
+/** Where the daemon's control socket lives by default: /run/skep for root, the user's runtime dir otherwise. */
+export function defaultControlAddress(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+  if (env['SKEP_HOST']) return env['SKEP_HOST'];
+  if (platform === 'win32') return 'npipe:////./pipe/skep_engine';
+  if (typeof process.getuid === 'function' && process.getuid() === 0) return 'unix:///run/skep/skep.sock';
+  const runtimeDir = env['XDG_RUNTIME_DIR'] ?? path.join(os.tmpdir(), `skep-${process.getuid?.() ?? 'user'}`);
+  return `unix://${path.join(runtimeDir, 'skep', 'skep.sock')}`;
+}

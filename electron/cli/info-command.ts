@@ -1,7 +1,7 @@
 // `skep info`: this machine's facts, as the overview shows them (like `docker info`, much shorter).
 import type { SystemInfo } from '../../shared/types.js';
 import { defaultDataDir } from '../agent/data-dir.js';
-import { NodeService } from '../swarm/node-service.js';
+import { SkepDaemon } from '../swarm/daemon.js';
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -33,7 +33,7 @@ export function formatInfo(info: SystemInfo): string {
 }
 
 export async function runInfo(format: string | undefined): Promise<void> {
-  const service = new NodeService({ dataDir: defaultDataDir() });
+  const service = new SkepDaemon({ dataDir: defaultDataDir() });
   const info = await service.getSystemInfo();
   process.stdout.write((format === 'json' ? JSON.stringify(info, null, 2) : formatInfo(info)) + '\n');
 }

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { defaultDataDir, ensureDataDir } from '../agent/data-dir.js';
 import { startBrowserServer, type BrowserServer } from '../server/browser-server.js';
-import { NodeService } from '../swarm/node-service.js';
+import { SkepDaemon } from '../swarm/daemon.js';
 
 export interface UiOptions {
   readonly host: string;
@@ -27,13 +27,14 @@ export async function runUi(options: UiOptions): Promise<BrowserServer> {
     throw new Error(`The built UI is missing at ${rendererDir}. Run "npm run build" first.`);
   }
   const dataDir = await ensureDataDir(options.dataDir ?? defaultDataDir());
-  const service = new NodeService({ dataDir });
+  // Browser mode embeds the node, as the desktop app does.
+  const service = new SkepDaemon({ dataDir });
+  await service.start();
   const server = await startBrowserServer({ service, rendererDir, host: options.host, port: options.port });
   if (options.reason) process.stdout.write(`${options.reason}\n`);
   process.stdout.write(`Skep is running in browser mode. Open this URL (it carries your access token):\n\n  ${server.url}\n\nPress Ctrl+C to stop.\n`);
   const stop = (): void => {
-    service.close();
-    void server.close().then(() => process.exit(0));
+    void Promise.all([server.close(), service.stop()]).then(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -4,7 +4,7 @@ import { app, BrowserWindow, ipcMain, Menu, nativeImage, session, Tray } from 'e
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ensureDataDir } from '../agent/data-dir.js';
-import { NodeService } from '../swarm/node-service.js';
+import { SkepDaemon } from '../swarm/daemon.js';
 import { registerIpc } from './ipc.js';
 import { applicationMenuTemplate, trayMenuTemplate, type MenuActions } from './menus.js';
 import { applyContentSecurityPolicy, denyAllPermissions, hardenWebContents, secureWebPreferences } from './security.js';
@@ -42,16 +42,24 @@ async function start(): Promise<void> {
 
   // The node starts before the window so the first paint already has real data.
   const dataDir = await ensureDataDir(path.join(app.getPath('userData'), 'node'));
-  const service = new NodeService({ dataDir });
+  const service = new SkepDaemon({ dataDir });
+  await service.start();
   const unregisterIpc = registerIpc({
     ipcMain,
     service,
     appBaseUrl,
     recipients: () => BrowserWindow.getAllWindows().map((window) => window.webContents),
   });
-  app.on('will-quit', () => {
+  // Quit waits for the node to stop: Raft's storage is closed, nothing acknowledged is lost.
+  let stopped = false;
+  app.on('will-quit', (event) => {
+    if (stopped) return;
+    event.preventDefault();
     unregisterIpc();
-    service.close();
+    void service.stop().finally(() => {
+      stopped = true;
+      app.quit();
+    });
   });
 
   const actions: MenuActions = {

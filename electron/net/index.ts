@@ -19,6 +19,7 @@ export {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   type MutualServerOptions,
   type BootstrapServerOptions,
+  type CombinedServerOptions,
   type ServerStats,
 } from './server.js';
 export {

@@ -9,6 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import * as tls from 'node:tls';
 import {
   RpcConnection,
+  connectionOptionsOf,
   errorText,
   type ConnectionOptions,
   type Handlers,
@@ -48,6 +49,16 @@ export interface BootstrapServerOptions extends CommonServerOptions {
   readonly credentials: ServerOnlyCredentials;
 }
 
+/**
+ * One port for both: nodes with a certificate get the cluster handlers (mutual TLS, as `mutual`);
+ * a client that presents no certificate gets only the join handlers (as `bootstrap`). A client
+ * that presents a certificate the CA did not sign is refused. Swarm serves joins and cluster
+ * traffic on one port (2377) too, so `skep swarm join ADDR:PORT` names the same address.
+ */
+export interface CombinedServerOptions extends MutualServerOptions {
+  readonly bootstrapHandlers: Handlers;
+}
+
 export interface ServerStats {
   accepted: number;
   refused: number;
@@ -62,8 +73,8 @@ export class RpcServer {
   readonly stats: ServerStats = { accepted: 0, refused: 0, handshakeFailures: 0 };
 
   private constructor(
-    private readonly mode: 'mutual' | 'bootstrap',
-    private readonly options: MutualServerOptions | BootstrapServerOptions,
+    private readonly mode: 'mutual' | 'bootstrap' | 'combined',
+    private readonly options: MutualServerOptions | BootstrapServerOptions | CombinedServerOptions,
     tlsOptions: tls.TlsOptions,
   ) {
     this.logger = options.logger ?? noopLogger;
@@ -98,6 +109,16 @@ export class RpcServer {
     });
   }
 
+  /** Mutual TLS for nodes and the join bootstrap for newcomers, on one port (see CombinedServerOptions). */
+  static combined(options: CombinedServerOptions): RpcServer {
+    return new RpcServer('combined', options, {
+      ...mutualContextOptions(options.credentials),
+      requestCert: true,
+      // Checked per connection in accept(): an unverified certificate is refused there.
+      rejectUnauthorized: false,
+    });
+  }
+
   /** Server-authenticated TLS for the join bootstrap: no client certificate is asked for. */
   static bootstrap(options: BootstrapServerOptions): RpcServer {
     return new RpcServer('bootstrap', options, {
@@ -122,7 +143,7 @@ export class RpcServer {
 
   /** Renewed certificate or key: new handshakes use them at once, live connections are kept. */
   setCredentials(credentials: TlsCredentials | ServerOnlyCredentials): void {
-    if (this.mode === 'mutual') {
+    if (this.mode === 'mutual' || this.mode === 'combined') {
       if (!('caPem' in credentials)) throw new TypeError('a mutual TLS server needs caPem');
       this.server.setSecureContext(mutualContextOptions(credentials));
     } else {
@@ -149,7 +170,11 @@ export class RpcServer {
   private accept(socket: tls.TLSSocket): void {
     const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     let peer: PeerIdentity | null = null;
-    if (this.mode === 'mutual') {
+    let handlers = this.options.handlers;
+    const presentedNoCertificate = (): boolean => Object.keys(socket.getPeerCertificate() ?? {}).length === 0;
+    if (this.mode === 'combined' && !socket.authorized && presentedNoCertificate()) {
+      handlers = (this.options as CombinedServerOptions).bootstrapHandlers;
+    } else if (this.mode === 'mutual' || this.mode === 'combined') {
       // rejectUnauthorized already refused unverified chains; this guards against a misconfiguration.
       if (!socket.authorized) return this.refuse(socket, remote, 'certificate not verified');
       peer = identityFromPeerCertificate(socket.getPeerCertificate());
@@ -165,10 +190,7 @@ export class RpcServer {
       }
       if (revoked) return this.refuse(socket, remote, 'node certificate revoked', peer.nodeId);
     }
-    const connection = new RpcConnection(socket, 'server', peer, this.options.handlers, {
-      ...this.options,
-      logger: this.logger,
-    });
+    const connection = new RpcConnection(socket, 'server', peer, handlers, connectionOptionsOf(this.options, this.logger));
     this.live.add(connection);
     connection.onClose(() => this.live.delete(connection));
     this.stats.accepted++;

@@ -8,7 +8,7 @@
 //     tokens in constant time, and issues a certificate for a fresh node ID with the role of the
 //     token that matched (the requested role is only a hint; the token decides, as in Swarm).
 
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { SkepError, skepError } from '../../../shared/errors.js';
 import {

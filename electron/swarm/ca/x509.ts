@@ -1,9 +1,11 @@
-// The one place that loads @peculiar/x509, after the Reflect shim it needs, with Node's WebCrypto.
-import './reflect-shim.js';
+// The one place that loads @peculiar/x509: after reflect-metadata (its tsyringe container needs the
+// Reflect metadata API) and with Node's WebCrypto as its provider.
+import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+// The provider expects the DOM Crypto type; Node's webcrypto is that object, typed separately.
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[1]);
 
 export { x509 };
 export const subtle = webcrypto.subtle;

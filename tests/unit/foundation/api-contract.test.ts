@@ -5,6 +5,7 @@ import { createClient } from '../../../shared/client.js';
 import { dispatchCall } from '../../../shared/dispatch.js';
 import { ERROR_CATALOG, SkepError, skepError, toErrorEnvelope } from '../../../shared/errors.js';
 import type { SwarmStatus, SystemInfo } from '../../../shared/types.js';
+import { serviceWith } from '../../support/api-stub.js';
 
 const info: SystemInfo = {
   hostname: 'pi-1',
@@ -18,7 +19,7 @@ const info: SystemInfo = {
   nodeVersion: '20.0.0',
 };
 
-class RecordingApi implements SkepApi {
+class RecordingApi {
   calls: string[] = [];
   failWith: unknown;
   async getSystemInfo(): Promise<SystemInfo> {
@@ -32,6 +33,10 @@ class RecordingApi implements SkepApi {
   }
 }
 
+function asApi(recording: RecordingApi): SkepApi {
+  return serviceWith({ getSystemInfo: () => recording.getSystemInfo(), getSwarmStatus: () => recording.getSwarmStatus() });
+}
+
 describe('the API contract', () => {
   it('lists every method once and has a schema for each', () => {
     expect(new Set(METHOD_NAMES).size).toBe(METHOD_NAMES.length);
@@ -40,21 +45,21 @@ describe('the API contract', () => {
 
   it('dispatches a valid call to the implementation', async () => {
     const api = new RecordingApi();
-    const reply = await dispatchCall(api, 'getSystemInfo', []);
+    const reply = await dispatchCall(asApi(api), 'getSystemInfo', []);
     expect(reply).toEqual({ ok: true, result: info });
     expect(api.calls).toEqual(['getSystemInfo']);
   });
 
   it('refuses an unknown method without calling anything', async () => {
     const api = new RecordingApi();
-    const reply = await dispatchCall(api, 'dropAllTables', []);
+    const reply = await dispatchCall(asApi(api), 'dropAllTables', []);
     expect(reply.ok).toBe(false);
     if (!reply.ok) expect(reply.error).toEqual({ code: 'UNKNOWN_METHOD', message: 'unknown method "dropAllTables"' });
     expect(api.calls).toEqual([]);
   });
 
   it('refuses methods inherited from Object.prototype', async () => {
-    const reply = await dispatchCall(new RecordingApi(), 'constructor', []);
+    const reply = await dispatchCall(asApi(new RecordingApi()), 'constructor', []);
     expect(reply.ok).toBe(false);
     if (!reply.ok) expect(reply.error.code).toBe('UNKNOWN_METHOD');
   });
@@ -62,7 +67,7 @@ describe('the API contract', () => {
   it('refuses parameters that do not match the schema', async () => {
     const api = new RecordingApi();
     for (const params of [['extra'], 'not-an-array', null, { 0: 1 }]) {
-      const reply = await dispatchCall(api, 'getSwarmStatus', params);
+      const reply = await dispatchCall(asApi(api), 'getSwarmStatus', params);
       expect(reply.ok).toBe(false);
       if (!reply.ok) expect(reply.error.code).toBe('INVALID_REQUEST');
     }
@@ -72,11 +77,11 @@ describe('the API contract', () => {
   it('carries a SkepError across as its envelope, and anything else as INTERNAL', async () => {
     const api = new RecordingApi();
     api.failWith = skepError('SWARM_EXISTS');
-    const refused = await dispatchCall(api, 'getSystemInfo', []);
+    const refused = await dispatchCall(asApi(api), 'getSystemInfo', []);
     expect(refused).toEqual({ ok: false, error: { code: 'SWARM_EXISTS', message: ERROR_CATALOG.SWARM_EXISTS.text() } });
 
     api.failWith = new TypeError('boom');
-    const crashed = await dispatchCall(api, 'getSystemInfo', []);
+    const crashed = await dispatchCall(asApi(api), 'getSystemInfo', []);
     expect(crashed).toEqual({ ok: false, error: { code: 'INTERNAL', message: 'internal error: boom' } });
   });
 
@@ -84,7 +89,7 @@ describe('the API contract', () => {
     const api = new RecordingApi();
     const listeners: ((event: SkepEvent) => void)[] = [];
     const client = createClient({
-      call: (method, params): Promise<Reply> => dispatchCall(api, method, params),
+      call: (method, params): Promise<Reply> => dispatchCall(asApi(api), method, params),
       onEvent: (listener) => {
         listeners.push(listener);
         return () => undefined;

@@ -3,13 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { NodeService } from '../../../electron/swarm/node-service.js';
+import { SkepDaemon } from '../../../electron/swarm/daemon.js';
 import { startBrowserServer, type BrowserServer } from '../../../electron/server/browser-server.js';
 import type { ReplyFrame } from '../../../shared/wire.js';
 
 let workDir: string;
 let server: BrowserServer;
-let service: NodeService;
+let service: SkepDaemon;
 let base: string;
 
 beforeAll(async () => {
@@ -20,14 +20,15 @@ beforeAll(async () => {
   await writeFile(path.join(rendererDir, 'assets', 'app.js'), 'console.log("skep")');
   await writeFile(path.join(workDir, 'secret.txt'), 'outside the renderer');
   // A socket path that doesn't exist: the engine probe answers "no engine" quickly and for real.
-  service = new NodeService({ dataDir: path.join(workDir, 'data'), engine: { host: `unix://${path.join(workDir, 'no-docker.sock')}` } });
+  service = new SkepDaemon({ dataDir: path.join(workDir, 'data'), engine: { host: `unix://${path.join(workDir, 'no-docker.sock')}` } });
+  await service.start();
   server = await startBrowserServer({ service, rendererDir });
   base = `http://127.0.0.1:${server.port}`;
 });
 
 afterAll(async () => {
   await server.close();
-  service.close();
+  await service.stop();
   await rm(workDir, { recursive: true, force: true });
 });
 

@@ -8,6 +8,7 @@ import { applicationMenuTemplate, trayMenuTemplate } from '../../../electron/mai
 import { hardenWebContents, isAppUrl, isTrustedSender, secureWebPreferences } from '../../../electron/main/security.js';
 import { keepAliveInTray } from '../../../electron/main/window-lifecycle.js';
 import type { EventListener, SkepService } from '../../../shared/api.js';
+import { serviceWith } from '../../support/api-stub.js';
 import { IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL } from '../../../shared/bridge.js';
 
 const APP = 'file:///opt/Skep/resources/app/out/renderer';
@@ -83,14 +84,13 @@ describe('Electron security baseline', () => {
 describe('IPC transport', () => {
   function serviceWithListeners(): { service: SkepService; listeners: Set<EventListener> } {
     const listeners = new Set<EventListener>();
-    const service: SkepService = {
-      getSystemInfo: () => Promise.reject(new Error('not used')),
+    const service: SkepService = serviceWith({
       getSwarmStatus: () => Promise.resolve({ state: 'inactive' }),
       subscribe: (listener) => {
         listeners.add(listener);
         return () => listeners.delete(listener);
       },
-    };
+    });
     return { service, listeners };
   }
 

@@ -1,0 +1,62 @@
+// The CLI's side of the control socket: a SkepClient whose calls go to the local daemon.
+import net from 'node:net';
+import type { MethodName, Reply, SkepClient } from '../../shared/api.js';
+import { createClient } from '../../shared/client.js';
+import { skepError } from '../../shared/errors.js';
+import type { ReplyFrame } from '../../shared/wire.js';
+import { controlPath } from '../server/control-socket.js';
+
+export interface ControlClient extends SkepClient {
+  close(): void;
+}
+
+export function connectControl(address: string): ControlClient {
+  const socketPath = controlPath(address);
+  let socket: net.Socket | undefined;
+  let ready: Promise<net.Socket> | undefined;
+  const pending = new Map<number, (reply: Reply) => void>();
+  let nextId = 1;
+  let buffered = '';
+
+  function connect(): Promise<net.Socket> {
+    ready ??= new Promise((resolve, reject) => {
+      const candidate = net.connect(socketPath);
+      candidate.once('connect', () => {
+        socket = candidate;
+        resolve(candidate);
+      });
+      candidate.once('error', () => reject(skepError('DAEMON_UNREACHABLE', address)));
+      candidate.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString('utf8');
+        let newline: number;
+        while ((newline = buffered.indexOf('\n')) >= 0) {
+          const frame = JSON.parse(buffered.slice(0, newline)) as ReplyFrame;
+          buffered = buffered.slice(newline + 1);
+          if (frame.id !== null) {
+            pending.get(frame.id)?.(frame);
+            pending.delete(frame.id);
+          }
+        }
+      });
+      candidate.on('close', () => {
+        const lost: Reply = { ok: false, error: skepError('DAEMON_UNREACHABLE', address).toEnvelope() };
+        for (const resolvePending of pending.values()) resolvePending(lost);
+        pending.clear();
+      });
+    });
+    return ready;
+  }
+
+  const client = createClient({
+    async call(method: MethodName, params: readonly unknown[]): Promise<Reply> {
+      const connected = await connect();
+      const id = nextId++;
+      return new Promise<Reply>((resolve) => {
+        pending.set(id, resolve);
+        connected.write(JSON.stringify({ id, method, params }) + '\n');
+      });
+    },
+    onEvent: () => () => undefined,
+  });
+  return Object.assign(client, { close: () => socket?.destroy() });
+}

@@ -1,0 +1,125 @@
+// `skep swarm …`: init, join, leave, join-token, status — Docker's words and output.
+import { readFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import type { NodeRole } from '../../shared/types.js';
+import type { ClientFactory } from './client-factory.js';
+import { print } from './output.js';
+
+function joinCommand(token: string, managerAddr: string): string {
+  return `    skep swarm join --token ${token} ${managerAddr}`;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** --token, --token-file or --token-stdin: the last two keep the secret out of argv and shell history. */
+async function tokenFrom(options: { token?: string; tokenFile?: string; tokenStdin?: boolean }): Promise<string> {
+  const given = [options.token !== undefined, options.tokenFile !== undefined, options.tokenStdin === true].filter(Boolean).length;
+  if (given !== 1) throw new Error('give the join token with exactly one of --token, --token-file or --token-stdin');
+  if (options.token !== undefined) return options.token.trim();
+  if (options.tokenFile !== undefined) return (await readFile(options.tokenFile, 'utf8')).trim();
+  return (await readStdin()).trim();
+}
+
+export function swarmCommand(client: ClientFactory): Command {
+  const swarm = new Command('swarm').description('Manage Swarm');
+
+  swarm
+    .command('init')
+    .description('Initialize a swarm')
+    .option('--listen-addr <addr>', 'Listen address (format: <ip|interface>[:port])', '0.0.0.0:2377')
+    .option('--advertise-addr <addr>', 'Advertised address (format: <ip|interface>[:port])')
+    .option('--force-new-cluster', 'Force create a new cluster from current state')
+    .action(async (options: { listenAddr: string; advertiseAddr?: string; forceNewCluster?: boolean }) => {
+      const result = await client().swarmInit({
+        listenAddr: options.listenAddr,
+        ...(options.advertiseAddr ? { advertiseAddr: options.advertiseAddr } : {}),
+        ...(options.forceNewCluster ? { forceNewCluster: true } : {}),
+      });
+      print(
+        [
+          `Swarm initialized: current node (${result.nodeId}) is now a manager.`,
+          '',
+          'To add a worker to this swarm, run the following command:',
+          '',
+          joinCommand(result.workerToken, result.managerAddr),
+          '',
+          "To add a manager to this swarm, run 'skep swarm join-token manager' and follow the instructions.",
+          '',
+        ].join('\n'),
+      );
+    });
+
+  swarm
+    .command('join')
+    .description('Join a swarm as a node and/or manager')
+    .argument('<host:port>', 'a manager of the swarm')
+    .option('--token <token>', 'Token for entry into the swarm')
+    .option('--token-file <file>', 'Read the token from a file')
+    .option('--token-stdin', 'Read the token from standard input')
+    .option('--listen-addr <addr>', 'Listen address (format: <ip|interface>[:port])', '0.0.0.0:2377')
+    .option('--advertise-addr <addr>', 'Advertised address (format: <ip|interface>[:port])')
+    .action(async (remoteAddr: string, options: { token?: string; tokenFile?: string; tokenStdin?: boolean; listenAddr: string; advertiseAddr?: string }) => {
+      const token = await tokenFrom(options);
+      const result = await client().swarmJoin({
+        token,
+        remoteAddr,
+        listenAddr: options.listenAddr,
+        ...(options.advertiseAddr ? { advertiseAddr: options.advertiseAddr } : {}),
+      });
+      print(`This node joined a swarm as a ${result.role}.`);
+    });
+
+  swarm
+    .command('leave')
+    .description('Leave the swarm')
+    .option('-f, --force', 'Force this node to leave the swarm, ignoring warnings')
+    .action(async (options: { force?: boolean }) => {
+      await client().swarmLeave(options.force === true);
+      print('Node left the swarm.');
+    });
+
+  swarm
+    .command('join-token')
+    .description('Manage join tokens')
+    .argument('<role>', 'worker or manager')
+    .option('-q, --quiet', 'Only display token')
+    .option('--rotate', 'Rotate join token')
+    .action(async (role: string, options: { quiet?: boolean; rotate?: boolean }) => {
+      if (role !== 'worker' && role !== 'manager') throw new Error(`unknown role ${role}`);
+      const result = await client().swarmJoinToken(role as NodeRole, options.rotate === true);
+      if (options.quiet) return print(result.token);
+      const lines = options.rotate ? [`Successfully rotated ${role} join token.`, ''] : [];
+      lines.push(`To add a ${role} to this swarm, run the following command:`, '', joinCommand(result.token, result.managerAddr), '');
+      print(lines.join('\n'));
+    });
+
+  swarm
+    .command('status')
+    .description('Display the Raft group and this node\'s part in it')
+    .addOption(new Option('--format <format>', 'Format the output').choices(['json', 'table']).default('table'))
+    .action(async (options: { format: string }) => {
+      const status = await client().getSwarmStatus();
+      if (options.format === 'json') return print(JSON.stringify(status, null, 2));
+      if (status.state === 'inactive') return print('Swarm: inactive');
+      const lines = [
+        'Swarm: active',
+        ` NodeID: ${status.nodeId}`,
+        ` Is Manager: ${status.role === 'manager'}`,
+        ` Managers: ${status.managers} (${status.reachableManagers} reachable)`,
+        ` Nodes: ${status.nodes} (${status.readyNodes} ready)`,
+      ];
+      if (status.raft) {
+        lines.push(` Raft: term ${status.raft.term}, commit ${status.raft.commitIndex}, applied ${status.raft.appliedIndex}, leader ${status.raft.leaderId ?? 'none'}`);
+        for (const member of status.raft.members) {
+          lines.push(`  ${member.nodeId}  ${member.role.padEnd(9)}${member.reachable ? 'reachable  ' : 'unreachable'}  ${member.addr}${member.lag !== null ? `  lag ${member.lag}` : ''}`);
+        }
+      }
+      print(lines.join('\n'));
+    });
+
+  return swarm;
+}

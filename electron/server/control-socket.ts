@@ -1,0 +1,106 @@
+// The control socket: how the `skep` CLI talks to its local daemon, as `docker` talks to `dockerd`.
+// A unix socket (mode 0600: only the daemon's user may drive it) or a Windows named pipe, carrying
+// newline-delimited JSON frames of shared/wire.ts — the same frames as the browser-mode WebSocket.
+import { chmod, mkdir, rm } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import type { SkepService } from '../../shared/api.js';
+import { requestFrame } from '../../shared/api-schemas.js';
+import { dispatchCall } from '../../shared/dispatch.js';
+import { skepError } from '../../shared/errors.js';
+import type { ReplyFrame } from '../../shared/wire.js';
+
+const MAX_LINE_BYTES = 1024 * 1024;
+
+export interface ControlServer {
+  readonly path: string;
+  close(): Promise<void>;
+}
+
+/** `unix:///run/skep/skep.sock` or a bare path → the filesystem path (or pipe name). */
+export function controlPath(address: string): string {
+  if (address.startsWith('unix://')) return address.slice('unix://'.length);
+  if (address.startsWith('npipe://')) return address.slice('npipe://'.length).replace(/\//g, '\\');
+  return address;
+}
+
+function isSocketAlive(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.connect(socketPath);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+export async function startControlServer(address: string, service: SkepService): Promise<ControlServer> {
+  const socketPath = controlPath(address);
+  if (process.platform !== 'win32') {
+    await mkdir(path.dirname(socketPath), { recursive: true, mode: 0o700 });
+    if (await isSocketAlive(socketPath)) {
+      throw new Error(`Another Skep daemon is already listening on ${socketPath}.`);
+    }
+    // A socket file left by a daemon that died: nobody answers on it, so it is safe to replace.
+    await rm(socketPath, { force: true });
+  }
+  const connections = new Set<net.Socket>();
+  const server = net.createServer((socket) => serveConnection(socket, service, connections));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    // Created with no permissions for others from the first instant, then narrowed to 0600.
+    const previous = process.umask(0o177);
+    server.listen(socketPath, () => {
+      process.umask(previous);
+      resolve();
+    });
+  });
+  if (process.platform !== 'win32') await chmod(socketPath, 0o600);
+  return {
+    path: socketPath,
+    close: async () => {
+      for (const socket of connections) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (process.platform !== 'win32') await rm(socketPath, { force: true });
+    },
+  };
+}
+
+function serveConnection(socket: net.Socket, service: SkepService, connections: Set<net.Socket>): void {
+  connections.add(socket);
+  socket.on('close', () => connections.delete(socket));
+  socket.on('error', () => socket.destroy());
+  let buffered = '';
+  const send = (frame: ReplyFrame): void => {
+    if (!socket.destroyed) socket.write(JSON.stringify(frame) + '\n');
+  };
+  socket.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    if (buffered.length > MAX_LINE_BYTES && !buffered.includes('\n')) {
+      send({ id: null, ok: false, error: skepError('INVALID_REQUEST', 'request too large').toEnvelope() });
+      socket.end();
+      return;
+    }
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      if (line.trim() === '') continue;
+      void handleLine(line, service).then(send);
+    }
+  });
+}
+
+async function handleLine(line: string, service: SkepService): Promise<ReplyFrame> {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch {
+    return { id: null, ok: false, error: skepError('INVALID_REQUEST', 'malformed JSON').toEnvelope() };
+  }
+  const frame = requestFrame.safeParse(json);
+  if (!frame.success) return { id: null, ok: false, error: skepError('INVALID_REQUEST', 'expected {id, method, params}').toEnvelope() };
+  const reply = await dispatchCall(service, frame.data.method, frame.data.params);
+  return { id: frame.data.id, ...reply };
+}

@@ -1,0 +1,83 @@
+// What a node keeps about its own membership, outside Raft: who it is, which swarm, its role,
+// where it listens, which managers it knows, and its key material. Workers have only this.
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { NodeRole } from '../../shared/types.js';
+import { ensureSecretDir, writeSecretFile } from './ca/index.js';
+
+export interface LocalSwarmState {
+  readonly version: 1;
+  readonly nodeId: string;
+  readonly clusterId: string;
+  readonly role: NodeRole;
+  /** host:port the cluster listener binds. */
+  readonly listenAddr: string;
+  /** host:port other nodes use to reach this one. */
+  readonly advertiseAddr: string;
+  /** Cluster addresses of managers this node knows, for workers to find the leader after restarts. */
+  readonly managerAddrs: readonly string[];
+}
+
+export interface NodeCredentials {
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly caCertPem: string;
+}
+
+export class LocalStore {
+  readonly swarmDir: string;
+  readonly raftDir: string;
+
+  constructor(dataDir: string) {
+    this.swarmDir = path.join(dataDir, 'swarm');
+    this.raftDir = path.join(this.swarmDir, 'raft');
+  }
+
+  private file(name: string): string {
+    return path.join(this.swarmDir, name);
+  }
+
+  async load(): Promise<LocalSwarmState | null> {
+    let text: string;
+    try {
+      text = await readFile(this.file('state.json'), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+    try {
+      const state = JSON.parse(text) as LocalSwarmState;
+      if (state.version !== 1 || typeof state.nodeId !== 'string') throw new Error('unknown format');
+      return state;
+    } catch (error) {
+      throw new Error(`The swarm state file ${this.file('state.json')} is damaged (${(error as Error).message}). Move it away and run "skep swarm join" again.`);
+    }
+  }
+
+  async save(state: LocalSwarmState): Promise<void> {
+    await ensureSecretDir(this.swarmDir);
+    await writeSecretFile(this.file('state.json'), JSON.stringify(state, null, 2));
+  }
+
+  async loadCredentials(): Promise<NodeCredentials> {
+    const [certPem, keyPem, caCertPem] = await Promise.all(['node.crt', 'node.key', 'ca.crt'].map((name) => readFile(this.file(path.join('certificates', name)), 'utf8')));
+    return { certPem: certPem ?? '', keyPem: keyPem ?? '', caCertPem: caCertPem ?? '' };
+  }
+
+  async saveCredentials(credentials: NodeCredentials): Promise<void> {
+    const dir = this.file('certificates');
+    await ensureSecretDir(dir);
+    await writeSecretFile(path.join(dir, 'node.key'), credentials.keyPem);
+    await writeSecretFile(path.join(dir, 'node.crt'), credentials.certPem);
+    await writeSecretFile(path.join(dir, 'ca.crt'), credentials.caCertPem);
+  }
+
+  /** Forgets the swarm: state, keys and the Raft log. */
+  async wipe(): Promise<void> {
+    await rm(this.swarmDir, { recursive: true, force: true });
+  }
+
+  async wipeRaft(): Promise<void> {
+    await rm(this.raftDir, { recursive: true, force: true });
+  }
+}
