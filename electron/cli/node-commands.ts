@@ -82,9 +82,8 @@ export function nodeCommand(client: ClientFactory): Command {
     .addOption(new Option('--format <format>', 'Format the output').choices(['json']).default('json'))
     .action(async (refs: string[], options: { pretty?: boolean }) => {
       const api = client();
-      const status = await api.getSwarmStatus();
       const nodes: SwarmNode[] = [];
-      for (const ref of refs) nodes.push(await api.nodeInspect(ref === 'self' && status.state === 'active' ? status.nodeId : ref));
+      for (const ref of refs) nodes.push(await api.nodeInspect(ref));
       print(options.pretty ? nodes.map(formatPretty).join('\n\n') : JSON.stringify(nodes, null, 2));
     });
 

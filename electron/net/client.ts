@@ -6,6 +6,7 @@ import * as tls from 'node:tls';
 import { SkepError, skepError } from '../../shared/errors.js';
 import {
   RpcConnection,
+  connectionOptionsOf,
   errorText,
   type ConnectionOptions,
   type Handlers,
@@ -44,6 +45,8 @@ export interface PoolOptions extends ConnectionOptions {
   readonly backoff?: BackoffOptions;
   /** One-way messages held per peer while its connection is being set up; more are dropped. */
   readonly maxQueuedWhileConnecting?: number;
+  /** A removed manager keeps a valid certificate: refuse to talk to it as a server, too. */
+  readonly isRevoked?: (nodeId: string) => boolean;
   readonly logger?: Logger;
 }
 
@@ -170,10 +173,16 @@ export class ConnectionPool {
         rejectUnauthorized: true,
         checkServerIdentity: nodeIdentityCheck({ nodeId: ref.nodeId, role: ref.role }),
       }, this.connectTimeoutMs, ref.address);
-      connection = new RpcConnection(socket, 'client', identityFromPeerCertificate(socket.getPeerCertificate()), this.options.handlers ?? {}, {
-        ...this.options,
-        logger: this.logger,
-      });
+      const identity = identityFromPeerCertificate(socket.getPeerCertificate());
+      if (identity === null) {
+        socket.destroy();
+        throw skepError('PEER_UNREACHABLE', ref.address, 'the peer\'s certificate names no node');
+      }
+      if (this.isRevoked(identity.nodeId)) {
+        socket.destroy();
+        throw skepError('PEER_UNREACHABLE', ref.address, `node ${identity.nodeId} has been removed from the swarm`);
+      }
+      connection = new RpcConnection(socket, 'client', identity, this.options.handlers ?? {}, connectionOptionsOf(this.options, this.logger));
       await withTimeout(connection.hello, this.connectTimeoutMs, () => connection.destroy(), ref.address);
     } catch (error) {
       const e = connectError(ref.address, error);
@@ -201,6 +210,15 @@ export class ConnectionPool {
     state.queue = [];
     for (const m of queued) connection.notify(m.method, m.body);
     return connection;
+  }
+
+  private isRevoked(nodeId: string): boolean {
+    try {
+      return this.options.isRevoked?.(nodeId) ?? false;
+    } catch (error) {
+      this.logger.error('net: isRevoked failed', { nodeId, error: errorText(error) });
+      return true;
+    }
   }
 
   private emit(event: DisconnectEvent): void {
@@ -244,7 +262,7 @@ export async function connectBootstrap(address: string, options: BootstrapConnec
   } catch (error) {
     throw connectError(address, error);
   }
-  const connection = new RpcConnection(socket, 'client', null, {}, { ...options, logger: options.logger ?? noopLogger });
+  const connection = new RpcConnection(socket, 'client', null, {}, connectionOptionsOf(options, options.logger ?? noopLogger));
   try {
     const hello = await withTimeout(connection.hello, timeoutMs, () => connection.destroy(), address);
     const peerCertificate = socket.getPeerX509Certificate();

@@ -9,7 +9,7 @@
 //   REQUEST  header = id u32 | method length u8 | method utf-8
 //   RESPONSE header = id u32            ERROR header = id u32 (body = ErrorEnvelope)
 //   NOTIFY   header = method length u8 | method utf-8
-//   HELLO    header = (none)            PING: no header, no body
+//   HELLO    header = (none)            PING, PONG: no header, no body
 //   body    = json length u32 | json utf-8 | (attachment length u32 | bytes)*
 //   json length 0 means the body is undefined.
 
@@ -23,6 +23,7 @@ export const MessageKind = {
   Notify: 4,
   Hello: 5,
   Ping: 6,
+  Pong: 7,
 } as const;
 
 export type Message =
@@ -31,7 +32,8 @@ export type Message =
   | { readonly kind: typeof MessageKind.Error; readonly id: number; readonly error: ErrorEnvelope }
   | { readonly kind: typeof MessageKind.Notify; readonly method: string; readonly body: unknown }
   | { readonly kind: typeof MessageKind.Hello; readonly body: unknown }
-  | { readonly kind: typeof MessageKind.Ping };
+  | { readonly kind: typeof MessageKind.Ping }
+  | { readonly kind: typeof MessageKind.Pong };
 
 export const MAX_METHOD_BYTES = 255;
 
@@ -109,6 +111,7 @@ export function encodeMessage(message: Message, maxFrameBytes: number): Buffer {
       body = encodeBody(message.body);
       break;
     case MessageKind.Ping:
+    case MessageKind.Pong:
       break;
   }
   const payloadBytes = header + (body === null ? 0 : body.bytes);
@@ -227,6 +230,7 @@ export function decodeMessage(payload: Buffer): Message {
     case MessageKind.Hello:
       return { kind, body: r.body() };
     case MessageKind.Ping:
+    case MessageKind.Pong:
       r.end();
       return { kind };
     default:

@@ -9,6 +9,9 @@ import { DEFAULT_MAX_FRAME_BYTES, FrameDecoder } from './frame.js';
 import type { PeerIdentity } from './identity.js';
 import { noopLogger, type Logger } from './logger.js';
 
+const PING_FRAME = encodeMessage({ kind: MessageKind.Ping }, DEFAULT_MAX_FRAME_BYTES);
+const PONG_FRAME = encodeMessage({ kind: MessageKind.Pong }, DEFAULT_MAX_FRAME_BYTES);
+
 export interface HandlerContext {
   /** The verified peer; null on the unauthenticated join bootstrap. */
   readonly peer: PeerIdentity | null;
@@ -30,7 +33,11 @@ export interface ConnectionOptions {
   readonly maxFrameBytes?: number;
   /** No bytes received for this long → the peer is gone (half-open TCP, stalled sender). */
   readonly idleTimeoutMs?: number;
-  /** Send a PING when nothing was sent for this long, so a quiet but healthy peer is not idle. */
+  /**
+   * Send a PING (answered by a PONG) when nothing was received for this long, so a quiet but
+   * healthy peer is told apart from a dead one. Each side probes for itself, so the two ends need
+   * not agree on timeouts.
+   */
   readonly keepaliveMs?: number;
   readonly requestTimeoutMs?: number;
   /** Queued-but-unsent bytes above which sends are refused instead of growing memory. */
@@ -72,7 +79,7 @@ export class RpcConnection {
   private open = true;
   private closeError: SkepError | undefined;
   private lastReceivedAt = Date.now();
-  private lastSentAt = Date.now();
+  private lastPingAt = 0;
   private readonly timer: NodeJS.Timeout;
   private helloReceived = false;
   private resolveHello!: (body: unknown) => void;
@@ -199,7 +206,6 @@ export class RpcConnection {
       process.nextTick(this.uncork);
     }
     this.socket.write(frame);
-    this.lastSentAt = Date.now();
   }
 
   private readonly uncork = (): void => {
@@ -214,7 +220,10 @@ export class RpcConnection {
       this.destroy(skepError('CONNECTION_CLOSED', this.remoteAddress));
       return;
     }
-    if (now - this.lastSentAt >= this.keepaliveMs) this.write(encodeMessage({ kind: MessageKind.Ping }, this.maxFrameBytes));
+    if (now - this.lastReceivedAt >= this.keepaliveMs && now - this.lastPingAt >= this.keepaliveMs) {
+      this.lastPingAt = now;
+      this.write(PING_FRAME);
+    }
   };
 
   private readonly onData = (chunk: Buffer): void => {
@@ -240,6 +249,9 @@ export class RpcConnection {
   private dispatch(message: Message): void {
     switch (message.kind) {
       case MessageKind.Ping:
+        this.write(PONG_FRAME);
+        return;
+      case MessageKind.Pong:
         return;
       case MessageKind.Hello:
         if (this.side !== 'client' || this.helloReceived) throw skepError('PROTOCOL_ERROR', 'unexpected HELLO');
@@ -341,6 +353,18 @@ export class RpcConnection {
     }
     this.closeListeners.clear();
   }
+}
+
+/** Only the connection settings out of a larger options object (which may hold credentials). */
+export function connectionOptionsOf(o: ConnectionOptions, logger: Logger): ConnectionOptions {
+  return {
+    maxFrameBytes: o.maxFrameBytes,
+    idleTimeoutMs: o.idleTimeoutMs,
+    keepaliveMs: o.keepaliveMs,
+    requestTimeoutMs: o.requestTimeoutMs,
+    maxBufferedBytes: o.maxBufferedBytes,
+    logger,
+  };
 }
 
 export function asSkepError(error: unknown): SkepError {

@@ -1,6 +1,7 @@
 // One Skep node: what `skep daemon` runs and what the desktop app embeds. It implements the whole
 // API (shared/api.ts): this machine's facts, and the swarm — init, join, leave, tokens, nodes.
 // A node always runs the agent session; a manager also runs Raft and the store (manager.ts).
+import { rename, rm } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import type { EventListener, SkepEvent, SkepService } from '../../shared/api.js';
 import { skepError, SkepError } from '../../shared/errors.js';
@@ -24,6 +25,7 @@ import { readHostFacts } from '../agent/host-facts.js';
 import { AgentSession, HEARTBEAT_METHOD, type HeartbeatAnswer } from '../agent/session.js';
 import { ConnectionPool, formatAddress, noopLogger, RpcServer, type HandlerContext, type Logger, type TlsCredentials } from '../net/index.js';
 import type { Message } from '../raft/core/index.js';
+import { DiskStorage } from '../raft/storage/disk-storage.js';
 import { chooseAdvertiseAddr, parseListenAddr } from './addresses.js';
 import {
   caDigest,
@@ -176,58 +178,59 @@ export class SkepDaemon implements SkepService {
   // ---- swarm lifecycle ----
 
   swarmInit(request: InitRequest): Promise<InitResult> {
-    return this.serialized(async () => {
-      if (request.forceNewCluster) return this.forceNewCluster(request);
-      if (this.running) throw skepError('SWARM_EXISTS');
-      const listen = parseListenAddr(request.listenAddr);
-      const advertiseAddr = chooseAdvertiseAddr(request.advertiseAddr, listen);
-      const ca = await createRootCA();
-      const nodeId = newNodeId();
-      const key = await createNodeKeyAndCsr();
-      const certPem = await issueNodeCertificate(ca, key.csrPem, { nodeId, role: 'swarm-manager' });
-      const credentials: NodeCredentials = { certPem, keyPem: key.keyPem, caCertPem: ca.certPem };
-      const tokens = new JoinTokens(ca.certPem);
-      const local: LocalSwarmState = {
-        version: 1,
-        nodeId,
-        clusterId: randomBase36Id(),
-        role: 'manager',
-        listenAddr: formatAddress(listen.host, listen.port),
-        advertiseAddr,
-        managerAddrs: [advertiseAddr],
-      };
+    return this.serialized(() => (request.forceNewCluster ? this.forceNewCluster(request) : this.initFresh(request)));
+  }
+
+  private async initFresh(request: InitRequest): Promise<InitResult> {
+    if (this.running) throw skepError('SWARM_EXISTS');
+    const listen = parseListenAddr(request.listenAddr);
+    const advertiseAddr = chooseAdvertiseAddr(request.advertiseAddr, listen);
+    const ca = await createRootCA();
+    const nodeId = newNodeId();
+    const key = await createNodeKeyAndCsr();
+    const certPem = await issueNodeCertificate(ca, key.csrPem, { nodeId, role: 'swarm-manager' });
+    const credentials: NodeCredentials = { certPem, keyPem: key.keyPem, caCertPem: ca.certPem };
+    const tokens = new JoinTokens(ca.certPem);
+    const local: LocalSwarmState = {
+      version: 1,
+      nodeId,
+      clusterId: randomBase36Id(),
+      role: 'manager',
+      listenAddr: formatAddress(listen.host, listen.port),
+      advertiseAddr,
+      managerAddrs: [advertiseAddr],
+    };
+    await this.local.wipe();
+    await this.local.saveCredentials(credentials);
+    try {
+      await this.run(local, credentials, { voters: [nodeId], learners: [] });
+      const manager = this.requireManager();
+      await this.waitFor(() => manager.isLeader, 10_000, 'NO_LEADER');
+      const now = iso();
+      const description = await this.nodeDescription();
+      await manager.propose({
+        op: 'cluster.create',
+        cluster: { id: local.clusterId, createdAt: now, ca: { certPem: ca.certPem, keyPem: ca.keyPem }, tokenSecrets: tokens.secrets() },
+        node: {
+          id: nodeId,
+          createdAt: now,
+          updatedAt: now,
+          spec: { role: 'manager', availability: 'active', labels: {} },
+          role: 'manager',
+          description,
+          status: { state: 'ready', addr: advertiseAddr.replace(/:\d+$/, ''), message: '' },
+          clusterAddr: advertiseAddr,
+          certNotAfter: readNodeCertificate(certPem).notAfter.toISOString(),
+        },
+      });
+      await this.local.save(local);
+      this.requireRunning().session.start();
+      return { nodeId, workerToken: tokens.token('worker'), managerAddr: advertiseAddr };
+    } catch (error) {
+      await this.halt();
       await this.local.wipe();
-      await this.local.saveCredentials(credentials);
-      try {
-        await this.run(local, credentials, { voters: [nodeId], learners: [] });
-        const manager = this.requireManager();
-        await this.waitFor(() => manager.isLeader, 10_000, 'NO_LEADER');
-        const now = iso();
-        const description = await this.nodeDescription();
-        await manager.propose({
-          op: 'cluster.create',
-          cluster: { id: local.clusterId, createdAt: now, ca: { certPem: ca.certPem, keyPem: ca.keyPem }, tokenSecrets: tokens.secrets() },
-          node: {
-            id: nodeId,
-            createdAt: now,
-            updatedAt: now,
-            spec: { role: 'manager', availability: 'active', labels: {} },
-            role: 'manager',
-            description,
-            status: { state: 'ready', addr: advertiseAddr.replace(/:\d+$/, ''), message: '' },
-            clusterAddr: advertiseAddr,
-            certNotAfter: readNodeCertificate(certPem).notAfter.toISOString(),
-          },
-        });
-        await this.local.save(local);
-        this.requireRunning().session.start();
-        return { nodeId, workerToken: tokens.token('worker'), managerAddr: advertiseAddr };
-      } catch (error) {
-        await this.halt();
-        await this.local.wipe();
-        throw error;
-      }
-    });
+      throw error;
+    }
   }
 
   swarmJoin(request: JoinRequest): Promise<JoinResult> {
@@ -311,9 +314,30 @@ export class SkepDaemon implements SkepService {
     }
   }
 
+  /**
+   * Recovery after quorum is lost for good: this manager becomes a one-manager swarm built from
+   * its own applied state — nodes, labels, tokens and the CA are kept. Like etcd's and Swarm's
+   * force-new-cluster, entries this manager had not yet applied are not carried over.
+   */
   private async forceNewCluster(request: InitRequest): Promise<InitResult> {
-    void request;
-    throw skepError('INVALID_REQUEST', '--force-new-cluster is not available yet');
+    const running = this.running;
+    if (!running) return this.initFresh(request);
+    const manager = running.manager;
+    if (!manager) throw skepError('NOT_A_MANAGER');
+    const status = manager.raftNode.status();
+    const image = manager.store.snapshot();
+    const cluster = this.cluster(manager);
+    const self = running.local.nodeId;
+    running.manager = undefined;
+    await manager.stop();
+    await rewriteAsSingleVoter(this.local.raftDir, self, { index: status.applied, term: status.term, data: image });
+    await this.startManager(running, undefined);
+    const restarted = this.requireManager();
+    await this.waitFor(() => restarted.isLeader, 10_000, 'NO_LEADER');
+    await restarted.propose({ op: 'cluster.forceNew', survivor: self, at: iso() });
+    const tokens = new JoinTokens(cluster.ca.certPem, cluster.tokenSecrets);
+    this.logger.warn('swarm: started a new one-manager swarm from this node\'s state (--force-new-cluster)', { nodeId: self });
+    return { nodeId: self, workerToken: tokens.token('worker'), managerAddr: running.local.advertiseAddr };
   }
 
   swarmJoinToken(role: NodeRole, rotate: boolean): Promise<JoinTokenResult> {
@@ -408,6 +432,7 @@ export class SkepDaemon implements SkepService {
 
   /** By ID, unique ID prefix, or hostname — as Docker resolves node names. */
   private resolveNode(state: SwarmState, ref: string): NodeRecord {
+    if (ref === 'self' && this.running) ref = this.running.local.nodeId;
     const exact = state.nodes[ref];
     if (exact) return exact;
     const byHostname = Object.values(state.nodes).filter((n) => n.description.hostname === ref);
@@ -549,6 +574,11 @@ export class SkepDaemon implements SkepService {
       await this.local.save(running.local);
     }
     if (answer.desiredRole === 'manager' && !running.manager) await this.serialized(() => this.becomeManager(running));
+    // A manager the swarm no longer counts (demoted while away, or left behind by --force-new-cluster).
+    const counted = answer.managers.some((m) => m.nodeId === running.local.nodeId);
+    if (answer.desiredRole === 'worker' && running.manager && !counted && answer.leaderId !== running.local.nodeId) {
+      await this.serialized(() => this.becomeWorker(running));
+    }
   }
 
   /** The join service's hook: record the node in the store before its certificate is handed out. */
@@ -663,6 +693,23 @@ export class SkepDaemon implements SkepService {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
+}
+
+/** Replaces a Raft directory with one holding `state` as a snapshot whose only voter is `self`. */
+async function rewriteAsSingleVoter(raftDir: string, self: string, state: { index: number; term: number; data: Uint8Array }): Promise<void> {
+  const fresh = `${raftDir}.new`;
+  const previous = `${raftDir}.before-force-new-cluster-${Date.now()}`;
+  await rm(fresh, { recursive: true, force: true });
+  const { storage } = await DiskStorage.open(fresh);
+  try {
+    const snapshot = { metadata: { index: state.index, term: state.term, confState: { voters: [self], learners: [] } }, data: state.data };
+    await storage.save({ term: state.term, vote: null, commit: state.index }, [], snapshot);
+  } finally {
+    await storage.close();
+  }
+  // The old log is kept beside the new one until the new swarm runs, in case a person needs it.
+  await rename(raftDir, previous);
+  await rename(fresh, raftDir);
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

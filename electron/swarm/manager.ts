@@ -154,13 +154,14 @@ export class Manager {
       const progress = status.progress?.[id];
       const isSelf = id === status.id;
       const heard = this.lastHeard.get(id);
+      // Only what was heard recently counts, except that a follower that has a leader trusts the
+      // store's node status for the other followers (it does not talk to them directly).
+      const heardRecently = heard !== undefined && now - heard < 2 * this.electionTimeoutMs();
       const reachable = isSelf
         ? true
-        : status.role === 'leader'
-          ? heard !== undefined && now - heard < this.electionTimeoutMs()
-          : id === status.leader
-            ? heard !== undefined && now - heard < this.electionTimeoutMs()
-            : node?.status.state === 'ready';
+        : status.role === 'leader' || status.leader === null || id === status.leader
+          ? heardRecently
+          : node?.status.state === 'ready';
       members.push({
         nodeId: id,
         hostname: node?.description.hostname ?? '',

@@ -47,6 +47,8 @@ export class Progress {
   /** In snapshot state: the snapshot being sent and how many bytes the follower holds. */
   snapshot: Snapshot | undefined;
   snapshotOffset = 0;
+  /** Heartbeat rounds since the last chunk went out; a lost chunk is resent after a few. */
+  snapshotStall = 0;
 
   constructor(next: number, maxInflight: number, public isLearner: boolean) {
     this.next = next;
@@ -59,6 +61,7 @@ export class Progress {
     this.inflights.reset();
     this.snapshot = undefined;
     this.snapshotOffset = 0;
+    this.snapshotStall = 0;
   }
 
   becomeProbe(): void {

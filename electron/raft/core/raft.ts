@@ -47,6 +47,8 @@ type CampaignKind = 'preElection' | 'election' | 'transfer';
 type State = 'follower' | 'pre-candidate' | 'candidate' | 'leader';
 
 const DEFAULT_MAX_BYTES = 1024 * 1024;
+/** Heartbeat rounds without snapshot progress before the current chunk is sent again. */
+const SNAPSHOT_RESEND_HEARTBEATS = 3;
 
 /**
  * The deterministic Raft state machine (etcd's raft + RawNode). No clock, no I/O:
@@ -534,12 +536,7 @@ export class RaftCore {
         pr.probeSent = false;
         if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne();
         if (pr.state === 'snapshot') {
-          const total = pr.snapshot?.data.length ?? 0;
-          // All chunks landed but the final ack was lost: probe, the follower tells us where it is.
-          if (total > 0 && pr.snapshotOffset >= total) {
-            pr.becomeProbe();
-            this.sendAppend(m.from);
-          } else this.sendSnapshotChunk(m.from);
+          if (pr.snapshotStall >= SNAPSHOT_RESEND_HEARTBEATS) this.resumeSnapshot(m.from);
         } else if (pr.match < this.log.lastIndex()) this.sendAppend(m.from);
         if (m.context && m.context.length > 0) this.ackRead(m.context, m.from);
         return;
@@ -547,7 +544,9 @@ export class RaftCore {
         pr.recentActive = true;
         if (pr.state !== 'snapshot' || !pr.snapshot) return;
         if (m.index !== pr.snapshot.metadata.index) pr.snapshotOffset = 0;
-        else pr.snapshotOffset = m.rejectHint;
+        else if (m.rejectHint > pr.snapshotOffset || (m.reject && m.rejectHint < pr.snapshotOffset)) pr.snapshotOffset = m.rejectHint;
+        // A duplicate ack or a complaint about a duplicate chunk: the next chunk is already on its way.
+        else return;
         this.sendSnapshotChunk(m.from);
         return;
       case 'transferLeader':
@@ -724,6 +723,7 @@ export class RaftCore {
   private bcastHeartbeat(context?: Uint8Array): void {
     for (const [id, pr] of this.tracker.progress) {
       if (id === this.id) continue;
+      if (pr.state === 'snapshot') pr.snapshotStall++;
       this.send({
         type: 'heartbeat',
         to: id,
@@ -763,11 +763,24 @@ export class RaftCore {
     const offset = Math.min(pr.snapshotOffset, total);
     if (offset >= total && total > 0) return;
     const end = Math.min(total, offset + this.maxBytesPerMessage);
+    pr.snapshotStall = 0;
     this.send({
       type: 'snap',
       to,
       snapshot: { metadata: snap.metadata, offset, totalBytes: total, data: snap.data.subarray(offset, end) },
     });
+  }
+
+  /** Chunks or acks were lost: resend from what the follower acknowledged. */
+  private resumeSnapshot(to: NodeId): void {
+    const pr = this.tracker.progress.get(to);
+    if (!pr) return;
+    const total = pr.snapshot?.data.length ?? 0;
+    if (total > 0 && pr.snapshotOffset >= total) {
+      // Every chunk landed but the final ack was lost: probe, the follower tells us where it is.
+      pr.becomeProbe();
+      this.sendAppend(to);
+    } else this.sendSnapshotChunk(to);
   }
 
   private sendTimeoutNow(to: NodeId): void {

@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
 export const DIR_MODE = 0o700;
@@ -61,4 +61,14 @@ export async function writeAll(fh: FileHandle, chunks: readonly Uint8Array[], po
     pending = rest;
   }
   return pos - position;
+}
+
+/** write(2) until every byte of `buf` is written at `position`. */
+export function writeAllSync(fd: number, buf: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < buf.byteLength) {
+    const n = writeSync(fd, buf, done, buf.byteLength - done, position + done);
+    if (n <= 0) throw new Error('write made no progress');
+    done += n;
+  }
 }
