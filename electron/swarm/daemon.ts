@@ -34,6 +34,7 @@ import {
   formatJoinToken,
   issueNodeCertificate,
   JoinTokens,
+  needsRenewal,
   newNodeId,
   randomBase36Id,
   readNodeCertificate,
@@ -56,6 +57,10 @@ export interface DaemonOptions {
 }
 
 const LEAVE_METHOD = 'node.leave';
+const RENEW_METHOD = 'ca.renewNodeCertificate';
+/** Renew when this much of a certificate's lifetime has passed (Swarm renews at a random point in 50–80%). */
+const RENEW_AT_FRACTION = 0.5;
+const RENEW_CHECK_MS = 60 * 60 * 1000;
 const REMOVED_FROM_RAFT_TIMEOUT_MS = 15_000;
 
 interface Running {
@@ -67,6 +72,8 @@ interface Running {
   manager: Manager | undefined;
   /** Managers learned from heartbeat answers: nodeId → cluster address. */
   knownManagers: Map<string, string>;
+  lastRenewalCheck: number;
+  renewing: boolean;
 }
 
 function iso(): string {
@@ -473,7 +480,17 @@ export class SkepDaemon implements SkepService {
       backoff: { initialMs: 50, maxMs: 1000 },
     });
     const listen = parseListenAddr(local.listenAddr);
-    const running: Running = { local, credentials, server: undefined as unknown as RpcServer, pool, session: undefined as unknown as AgentSession, manager: undefined, knownManagers };
+    const running: Running = {
+      local,
+      credentials,
+      server: undefined as unknown as RpcServer,
+      pool,
+      session: undefined as unknown as AgentSession,
+      manager: undefined,
+      knownManagers,
+      lastRenewalCheck: 0,
+      renewing: false,
+    };
     running.server = RpcServer.combined({
       credentials: tlsCredentials(credentials),
       isRevoked: (nodeId) => running.manager?.store.state.removed.includes(nodeId) ?? false,
@@ -573,12 +590,51 @@ export class SkepDaemon implements SkepService {
       running.local = { ...running.local, managerAddrs: addrs };
       await this.local.save(running.local);
     }
+    await this.renewCertificateIfDue(running, answer).catch((error: unknown) =>
+      this.logger.warn('swarm: certificate renewal failed; will retry', { error: error instanceof Error ? error.message : String(error) }),
+    );
     if (answer.desiredRole === 'manager' && !running.manager) await this.serialized(() => this.becomeManager(running));
     // A manager the swarm no longer counts (demoted while away, or left behind by --force-new-cluster).
     const counted = answer.managers.some((m) => m.nodeId === running.local.nodeId);
     if (answer.desiredRole === 'worker' && running.manager && !counted && answer.leaderId !== running.local.nodeId) {
       await this.serialized(() => this.becomeWorker(running));
     }
+  }
+
+  /**
+   * Renews this node's certificate before it expires, and when the role it states is no longer the
+   * role the node has. The key never leaves the node: a new key and CSR each time.
+   */
+  private async renewCertificateIfDue(running: Running, answer: HeartbeatAnswer): Promise<void> {
+    const now = Date.now();
+    const info = readNodeCertificate(running.credentials.certPem);
+    const actualRole = answer.managers.some((m) => m.nodeId === running.local.nodeId) ? 'swarm-manager' : 'swarm-worker';
+    const roleChanged = info.role !== actualRole && answer.leaderId !== null;
+    const due = needsRenewal(running.credentials.certPem, new Date(now), RENEW_AT_FRACTION);
+    if (!roleChanged && !due) return;
+    if (running.renewing || (!roleChanged && now - running.lastRenewalCheck < RENEW_CHECK_MS)) return;
+    running.lastRenewalCheck = now;
+    running.renewing = true;
+    try {
+      await this.renewCertificate(running, answer);
+    } finally {
+      running.renewing = false;
+    }
+  }
+
+  private async renewCertificate(running: Running, answer: HeartbeatAnswer): Promise<void> {
+    const key = await createNodeKeyAndCsr();
+    const managerAddr = answer.managers.find((m) => m.nodeId === answer.leaderId)?.addr ?? answer.managers[0]?.addr;
+    if (!managerAddr) return;
+    const { certPem } = await running.pool.request<{ certPem: string }>({ address: managerAddr }, RENEW_METHOD, { csrPem: key.csrPem }, { timeoutMs: 5000 });
+    const renewed = readNodeCertificate(certPem);
+    if (renewed.nodeId !== running.local.nodeId) throw new Error('the manager issued a certificate for another node');
+    const credentials: NodeCredentials = { certPem, keyPem: key.keyPem, caCertPem: running.credentials.caCertPem };
+    await this.local.saveCredentials(credentials);
+    running.credentials = credentials;
+    running.pool.setCredentials(tlsCredentials(credentials));
+    running.server.setCredentials(tlsCredentials(credentials));
+    this.logger.info('swarm: node certificate renewed', { role: renewed.role, notAfter: renewed.notAfter.toISOString() });
   }
 
   /** The join service's hook: record the node in the store before its certificate is handed out. */
@@ -621,6 +677,18 @@ export class SkepDaemon implements SkepService {
           peerId(ctx);
           const { nodeId, report } = body as { nodeId: string; report: HeartbeatReport };
           return this.answerHeartbeat(running, nodeId, report);
+        },
+        [RENEW_METHOD]: async (body, ctx) => {
+          const nodeId = peerId(ctx);
+          const manager = running.manager;
+          if (!manager) throw skepError('NOT_A_MANAGER');
+          const node = manager.store.state.nodes[nodeId];
+          if (!node) throw skepError('NODE_NOT_FOUND', nodeId);
+          const cluster = this.cluster(manager);
+          const { csrPem } = body as { csrPem: string };
+          // The certificate states the role the node has now, whatever the old one said.
+          const certPem = await issueNodeCertificate(cluster.ca, csrPem, { nodeId, role: node.role === 'manager' ? 'swarm-manager' : 'swarm-worker' });
+          return { certPem };
         },
         [LEAVE_METHOD]: async (_body, ctx) => {
           const nodeId = peerId(ctx);
