@@ -94,6 +94,8 @@ export class SkepDaemon implements SkepService {
   private lifecycle: Promise<unknown> = Promise.resolve();
   private description: NodeDescription | undefined;
   private lastStatus: SwarmStatus | undefined;
+  private lastInfo: SystemInfo | undefined;
+  private publishCount = 0;
   private statusTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: DaemonOptions) {
@@ -129,6 +131,14 @@ export class SkepDaemon implements SkepService {
 
   private async publishStatus(): Promise<void> {
     if (this.listeners.size === 0) return;
+    // Facts change rarely (an engine installed or started); read them every few seconds.
+    if (++this.publishCount % 5 === 1) {
+      const info = await this.getSystemInfo().catch(() => undefined);
+      if (info && !isDeepStrictEqual(info, this.lastInfo)) {
+        this.lastInfo = info;
+        this.emit({ type: 'system.info', payload: info });
+      }
+    }
     const status = await this.getSwarmStatus().catch(() => undefined);
     if (status && !isDeepStrictEqual(status, this.lastStatus)) {
       this.lastStatus = status;
