@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DiskStorage } from '../../../electron/raft/storage/disk-storage.js';
 import { StorageInconsistencyError } from '../../../electron/raft/storage/errors.js';
+import { SnapshotStore } from '../../../electron/raft/storage/snapshots.js';
 import type { Snapshot } from '../../../electron/raft/types.js';
 import { describeEntries, entry, range, useTempDirs } from './helpers.js';
 
@@ -81,7 +82,6 @@ describe('DiskStorage', () => {
     await storage.save({ term: 1, vote: 'a', commit: 2 }, range(1, 8, 1));
     await storage.close();
     // Only the snapshot file made it (written before the WAL record): at index 6 but term 2, unlike our 6/1.
-    const { SnapshotStore } = await import('../../../electron/raft/storage/snapshots.js');
     const { store } = await SnapshotStore.open(path.join(dir, 'snap'));
     await store.save(snap(6, 2));
     const state = await reopen(dir);
@@ -98,6 +98,21 @@ describe('DiskStorage', () => {
     await storage.close();
     const state = await reopen(dir);
     expect(state.entries.map((e) => e.index)).toEqual([7, 8]);
+  });
+
+  it('keeps saves in call order even when a snapshot save is still being written', async () => {
+    const dir = await tempDir();
+    const { storage } = await DiskStorage.open(dir);
+    await storage.save({ term: 1, vote: 'a', commit: 0 }, range(1, 3, 1));
+    // Not awaited: the snapshot file write is slow, the plain save after it must still land after it.
+    const a = storage.save({ term: 2, vote: null, commit: 10 }, [], snap(10, 2));
+    const b = storage.save({ term: 2, vote: null, commit: 11 }, [entry(11, 2)]);
+    await Promise.all([a, b]);
+    await storage.close();
+    const state = await reopen(dir);
+    expect(state.snapshot?.metadata.index).toBe(10);
+    expect(describeEntries(state.entries)).toEqual(['11/2/normal/e11t2']);
+    expect(state.hardState.commit).toBe(11);
   });
 
   it('refuses to start when the WAL is missing but snapshots exist', async () => {

@@ -2,11 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DiskStorage } from '../../../electron/raft/storage/disk-storage.js';
 import { DataDirLockedError } from '../../../electron/raft/storage/errors.js';
 import { DataDirLock, LOCK_FILE } from '../../../electron/raft/storage/lock.js';
+import type { StorageRepair } from '../../../electron/raft/storage/logger.js';
 import { useTempDirs } from './helpers.js';
+
+// Real processes, timers and fsync on a shared 2-core machine: generous, and never a timing assertion.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 const tempDir = useTempDirs();
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -87,7 +91,7 @@ describe('data directory lock', () => {
   it('treats a lock file with no pid in it (crash right after creating it) as stale', async () => {
     const dir = await tempDir();
     await fs.writeFile(path.join(dir, LOCK_FILE), '');
-    const repairs: import('../../../electron/raft/storage/logger.js').StorageRepair[] = [];
+    const repairs: StorageRepair[] = [];
     const lock = await DataDirLock.acquire(dir, undefined, repairs);
     expect(repairs.map((r) => r.kind)).toEqual(['stale-lock-taken-over']);
     await lock.release();

@@ -86,6 +86,18 @@ describe('WAL overwrite of a conflicting suffix', () => {
     expect(describeEntries((await reopen(dir)).entries)).toEqual(['1/2/normal/x']);
   });
 
+  it('refuses at write time to save entries that would leave a gap', async () => {
+    const dir = await tempDir();
+    const { wal } = await Wal.open(dir);
+    await wal.save(null, range(1, 3, 1));
+    expect(() => wal.save(null, [entry(5, 1)])).toThrow(/start at index 5 but the log ends at 3/);
+    // After a snapshot marker the log may continue right after the snapshot.
+    await wal.save(null, [entry(11, 2)], { index: 10, term: 2 });
+    await wal.close();
+    const r = await reopen(dir);
+    expect(describeEntries(r.entries)).toEqual(['11/2/normal/e11t2']);
+  });
+
   it('a record that leaves a gap is corruption, not something to skip', async () => {
     const dir = await tempDir();
     const { wal } = await Wal.open(dir);

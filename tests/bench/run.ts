@@ -1,0 +1,74 @@
+// `npm run bench` — runs every benchmark, or some: --only NAME[,NAME] (repeatable), --list, --quick.
+// Benchmarks print numbers; they never assert times. To add one, append it to BENCHES.
+
+import os from 'node:os';
+import { benchThroughput, formatThroughput, runRaftBench } from './raft.js';
+
+export interface BenchContext {
+  readonly print: (line: string) => void;
+  /** Shorter runs, for a smoke check. */
+  readonly quick: boolean;
+}
+
+export interface Bench {
+  readonly name: string;
+  readonly description: string;
+  readonly run: (ctx: BenchContext) => Promise<unknown>;
+}
+
+export const BENCHES: readonly Bench[] = [
+  {
+    name: 'raft',
+    description: 'Raft: committed proposals/s and commit latency (3 members, real WAL + fsync); simulated failover time',
+    run: (ctx) =>
+      runRaftBench({ print: ctx.print, ...(ctx.quick ? { durationMs: 1000, seeds: 40 } : { durationMs: 4000, seeds: 200 }) }),
+  },
+  {
+    name: 'raft-fsync-commit',
+    description: 'Raft throughput as above, but also fsyncing Readies that only advance the commit index',
+    run: async (ctx) => {
+      ctx.print(`raft-fsync-commit: cpus=${os.cpus().length}`);
+      const results = await benchThroughput({ fsyncCommitOnly: true, inflight: [1, 256], durationMs: ctx.quick ? 1000 : 3000 });
+      for (const t of results) ctx.print(formatThroughput('raft-fsync-commit.throughput', t));
+      return results;
+    },
+  },
+];
+
+function parseArgs(argv: readonly string[]): { only: string[]; list: boolean; quick: boolean } {
+  const only: string[] = [];
+  let list = false;
+  let quick = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--only') only.push(...(argv[++i] ?? '').split(',').filter(Boolean));
+    else if (a.startsWith('--only=')) only.push(...a.slice('--only='.length).split(',').filter(Boolean));
+    else if (a === '--list') list = true;
+    else if (a === '--quick') quick = true;
+    else throw new Error(`unknown argument ${a} (use --only NAME, --list, --quick)`);
+  }
+  return { only, list, quick };
+}
+
+async function main(): Promise<void> {
+  const { only, list, quick } = parseArgs(process.argv.slice(2));
+  const print = (line: string): void => {
+    process.stdout.write(`${line}\n`);
+  };
+  if (list) {
+    for (const b of BENCHES) print(`${b.name}\t${b.description}`);
+    return;
+  }
+  const unknown = only.filter((n) => !BENCHES.some((b) => b.name === n));
+  if (unknown.length > 0) throw new Error(`no such bench: ${unknown.join(', ')} (have: ${BENCHES.map((b) => b.name).join(', ')})`);
+  for (const b of BENCHES) {
+    if (only.length > 0 && !only.includes(b.name)) continue;
+    print(`== ${b.name}: ${b.description}`);
+    await b.run({ print, quick });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});
