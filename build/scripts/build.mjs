@@ -11,6 +11,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const out = path.join(root, 'out');
 const { version } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
 const quiet = process.argv.includes('--quiet');
+// Rebuilds just the CLI bundle (the daemon), leaving the rest of out/ as it is: quick, for cluster work.
+const cliOnly = process.argv.includes('--cli-only');
 
 // Bundled CommonJS dependencies (dockerode, ssh2) call require(); give the ESM bundle one.
 // They also read __dirname/__filename, which ESM lacks.
@@ -33,6 +35,20 @@ const common = {
 };
 
 const started = performance.now();
+const cliBuild = () =>
+  esbuild({
+    ...common,
+    entryPoints: [path.join(root, 'electron/cli/skep.ts')],
+    outfile: path.join(out, 'cli/skep.mjs'),
+    format: 'esm',
+    target: 'node18',
+    banner: { js: requireShim },
+  });
+if (cliOnly) {
+  await cliBuild();
+  await chmod(path.join(out, 'cli/skep.mjs'), 0o755);
+  process.exit(0);
+}
 await rm(out, { recursive: true, force: true });
 
 await viteBuild({
@@ -59,14 +75,7 @@ await Promise.all([
     target: 'chrome130',
     external: ['electron'],
   }),
-  esbuild({
-    ...common,
-    entryPoints: [path.join(root, 'electron/cli/skep.ts')],
-    outfile: path.join(out, 'cli/skep.mjs'),
-    format: 'esm',
-    target: 'node18',
-    banner: { js: requireShim },
-  }),
+  cliBuild(),
 ]);
 await chmod(path.join(out, 'cli/skep.mjs'), 0o755);
 await cp(path.join(root, 'build/icons'), path.join(out, 'icons'), { recursive: true });

@@ -104,6 +104,15 @@ export class RaftNodeStoppedError extends Error {
 }
 
 /** The outcome is unknown: the entry may still commit later. Callers must make proposals idempotent or check. */
+/** The leader changed while a proposal was in flight: it may or may not still be applied. */
+export class ProposalLeaderLostError extends Error {
+  readonly code = 'RAFT_LEADER_LOST';
+  constructor(what: string) {
+    super(`raft: the leader changed while the ${what} was in flight; it may still take effect later`);
+    this.name = 'ProposalLeaderLostError';
+  }
+}
+
 export class ProposalTimeoutError extends Error {
   readonly code = 'RAFT_PROPOSAL_TIMEOUT';
   constructor(what: string, ms: number) {
@@ -397,6 +406,13 @@ export class RaftNode<R = unknown> {
     });
   }
 
+  /** The transport saw the leader's connection reset: stop trusting it (see RaftCore.forgetLeader). */
+  forgetLeader(): void {
+    if (this.stopped) return;
+    this.core.forgetLeader();
+    this.schedule();
+  }
+
   /** Campaign now instead of waiting for the election timeout. */
   campaign(): void {
     if (this.stopped) return;
@@ -639,13 +655,24 @@ export class RaftNode<R = unknown> {
     this.logger('info', 'took a snapshot', { index, bytes: data.byteLength });
   }
 
+  private rejectInFlight(): void {
+    for (const [seq, p] of this.proposals) {
+      this.proposals.delete(seq);
+      p.reject(new ProposalLeaderLostError(p.kind === 'confChange' ? 'membership change' : 'proposal'));
+    }
+  }
+
   private onSoftState(leader: NodeId | null, role: Role): void {
+    const previousLeader = this.leader;
     const leaderChanged = leader !== this.leader;
     const roleChanged = role !== this.role;
     this.leader = leader;
     this.role = role;
     if (leaderChanged) {
       this.logger('info', 'raft leader changed', { id: this.id, leader, term: this.core.status().term });
+      // What was in flight through the old leader may be lost with it: say so now rather than at
+      // the timeout, so callers can retry against the new leader within the failover time.
+      if (previousLeader !== null && previousLeader !== this.id) this.rejectInFlight();
       this.events.emit('leaderChanged', leader, this.core.status().term);
       for (const w of [...this.leaderWaiters]) {
         if (w.to === leader) {

@@ -5,7 +5,7 @@ import { skepError, SkepError } from '../../shared/errors.js';
 import type { NodeDescription, RaftMemberView, RaftView } from '../../shared/types.js';
 import type { ConnectionPool, Logger, PeerRef } from '../net/index.js';
 import { ProposalDroppedError, type Message } from '../raft/core/index.js';
-import { RaftNode, ProposalTimeoutError, RaftNodeStoppedError } from '../raft/node.js';
+import { RaftNode, ProposalLeaderLostError, ProposalTimeoutError, RaftNodeStoppedError } from '../raft/node.js';
 import type { ConfState, Entry } from '../raft/types.js';
 import { decodeCommand, encodeCommand, SwarmStore, type ApplyResult, type Command, type NodeRecord } from './store.js';
 
@@ -35,6 +35,9 @@ export interface HeartbeatReport {
   readonly certNotAfter: string;
 }
 
+/** Between successive voters' early campaigns after the leader's connection reset. */
+const FAILOVER_STAGGER_MS = 150;
+
 /** Missed heartbeats after which a node is Down (Swarm's default is also 3 periods). */
 const MISSED_HEARTBEATS = 3;
 
@@ -45,6 +48,8 @@ export class Manager {
   private readonly lastHeard = new Map<string, number>();
   private reconcileTimer: NodeJS.Timeout | undefined;
   private reconciling = false;
+  private unsubscribeDisconnects: (() => void) | undefined;
+  private failoverTimer: NodeJS.Timeout | undefined;
   private wasLeader = false;
   private stopped = false;
 
@@ -76,6 +81,9 @@ export class Manager {
       const member = manager.isMember(confState);
       if (wasMember && !member) options.onRemovedFromRaft();
       wasMember = member;
+    });
+    manager.unsubscribeDisconnects = options.pool.onDisconnect((event) => {
+      if (event.wasConnected && event.peer.nodeId !== undefined) manager.onPeerConnectionLost(event.peer.nodeId);
     });
     manager.reconcileTimer = setInterval(() => void manager.leaderDuties(), 250);
     manager.reconcileTimer.unref();
@@ -174,6 +182,28 @@ export class Manager {
       });
     }
     return { term: status.term, leaderId: status.leader, commitIndex: status.commit, appliedIndex: status.applied, members };
+  }
+
+  /**
+   * Fast failover. A leader killed or rebooted resets its connections at once, long before an
+   * election timeout (1–2 s) would notice. Every follower then forgets the leader (so it grants
+   * pre-votes), and the remaining voters campaign in turn — by node ID, a stagger apart — so the
+   * first one wins without a split vote. A leader that was only cut off (SIGSTOP, a pulled cable)
+   * resets nothing, and PreVote with the leader lease still protects a healthy group from a node
+   * that merely lost its connection: the others, still hearing the leader, refuse its pre-votes.
+   */
+  private onPeerConnectionLost(peerId: string): void {
+    if (this.stopped) return;
+    const status = this.raft.status();
+    if (status.leader !== peerId || status.role === 'leader') return;
+    this.raft.forgetLeader();
+    const successors = status.confState.voters.filter((id) => id !== peerId).sort();
+    const rank = successors.indexOf(this.options.nodeId);
+    if (rank < 0) return;
+    clearTimeout(this.failoverTimer);
+    this.failoverTimer = setTimeout(() => {
+      if (!this.stopped && this.raft.status().leader === null) this.raft.campaign();
+    }, rank * FAILOVER_STAGGER_MS);
   }
 
   electionTimeoutMs(): number {
@@ -296,6 +326,8 @@ export class Manager {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.reconcileTimer);
+    clearTimeout(this.failoverTimer);
+    this.unsubscribeDisconnects?.();
     await this.raft.stop();
   }
 }
@@ -303,7 +335,7 @@ export class Manager {
 /** Raft's failures, in the words a Swarm user knows. */
 export function toSwarmError(error: unknown): SkepError {
   if (error instanceof SkepError) return error;
-  if (error instanceof ProposalDroppedError || error instanceof ProposalTimeoutError) return skepError('NO_LEADER');
+  if (error instanceof ProposalDroppedError || error instanceof ProposalTimeoutError || error instanceof ProposalLeaderLostError) return skepError('NO_LEADER');
   if (error instanceof RaftNodeStoppedError) return skepError('NOT_IN_SWARM');
   return skepError('INTERNAL', error instanceof Error ? error.message : String(error));
 }

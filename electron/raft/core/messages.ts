@@ -5,7 +5,7 @@ import type { Entry, NodeId, SnapshotMetadata } from '../types.js';
  * Local types never cross the network: the public methods step them so that one
  * function decides what each role does with every input (as etcd's MsgHup/MsgProp).
  */
-export type LocalMessageType = 'hup' | 'beat' | 'checkQuorum';
+export type LocalMessageType = 'hup' | 'beat' | 'checkQuorum' | 'forgetLeader';
 
 /** Types that may be stepped locally and also forwarded from a follower to the leader. */
 export type ForwardableMessageType = 'prop' | 'transferLeader' | 'readIndex';
@@ -79,7 +79,7 @@ export function newMessage(fields: MessageFields): Message {
 }
 
 export function isLocalMessage(type: MessageType): boolean {
-  return type === 'hup' || type === 'beat' || type === 'checkQuorum';
+  return type === 'hup' || type === 'beat' || type === 'checkQuorum' || type === 'forgetLeader';
 }
 
 /** Responses whose send must wait until the state they vouch for is durable. */

@@ -130,8 +130,10 @@ export class RaftCore {
       const entry: Entry = { term: 1, index: 1, type: 'confChange', data: encodeBootstrap(config.bootstrap) };
       this.log.append([entry]);
       this.log.commitTo(1);
-      // Applying now lets founders campaign before their first Ready; re-applying on advance is idempotent.
-      this.setConf(config.bootstrap, 0);
+      // Applied here, not by the host: founders can campaign before their first Ready. The host
+      // never sees entry 1 in committedEntries (a node that joins later applies it like any entry).
+      this.log.appliedTo(1);
+      this.setConf(config.bootstrap, 1);
     }
     this.prevHardState = restored?.hardState ?? { term: 0, vote: null, commit: 0 };
     this.becomeFollower(this.term, null);
@@ -148,6 +150,16 @@ export class RaftCore {
   /** Campaign now (as after an election timeout). */
   campaign(): void {
     this.step(newMessage({ type: 'hup', from: this.id }));
+  }
+
+  /**
+   * The host learned the leader is gone (its connection was reset, which a timer can't see), as
+   * etcd's MsgForgetLeader: a follower drops its leader, so it leaves the lease and grants
+   * pre-votes at once. Safety is untouched — votes still need a current log and a free vote — and
+   * a leader that is in fact alive is re-learned from its next heartbeat.
+   */
+  forgetLeader(): void {
+    this.step(newMessage({ type: 'forgetLeader', from: this.id }));
   }
 
   /** Throws ProposalDroppedError when there is no leader to take it; the caller retries. */
@@ -225,6 +237,9 @@ export class RaftCore {
     switch (m.type) {
       case 'hup':
         this.hup(this.preVote ? 'preElection' : 'election');
+        return;
+      case 'forgetLeader':
+        if (this.state === 'follower') this.lead = null;
         return;
       case 'vote':
       case 'preVote':

@@ -2,7 +2,7 @@
 // A lock whose pid is no longer alive (the owner crashed) is taken over.
 // Limit: a stale lock whose pid has since been reused by an unrelated live process is reported as held.
 
-import { constants, promises as fs } from 'node:fs';
+import { constants, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DataDirLockedError } from './errors.js';
 import { FILE_MODE, fsyncDir, isErrno } from './fsutil.js';
@@ -13,10 +13,24 @@ export const LOCK_FILE = 'LOCK';
 export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     // EPERM: it exists but belongs to someone else.
     return isErrno(err, 'EPERM');
+  }
+  return !isZombie(pid);
+}
+
+/**
+ * A process killed with SIGKILL whose parent has not reaped it yet still answers kill(pid, 0),
+ * but holds nothing any more (its files are closed). Linux shows it as state Z.
+ */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The state follows the parenthesised command name, which may itself contain ") ".
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
   }
 }
 
