@@ -1,9 +1,9 @@
 // The CLI's side of the control socket: a SkepClient whose calls go to the local daemon.
 import net from 'node:net';
-import type { MethodName, Reply, SkepClient } from '../../shared/api.js';
+import type { EventListener, MethodName, Reply, SkepClient } from '../../shared/api.js';
 import { createClient } from '../../shared/client.js';
 import { skepError } from '../../shared/errors.js';
-import type { ReplyFrame } from '../../shared/wire.js';
+import { isEventFrame, type ServerFrame } from '../../shared/wire.js';
 import { controlPath } from '../server/control-socket.js';
 
 export interface ControlClient extends SkepClient {
@@ -15,6 +15,7 @@ export function connectControl(address: string): ControlClient {
   let socket: net.Socket | undefined;
   let ready: Promise<net.Socket> | undefined;
   const pending = new Map<number, (reply: Reply) => void>();
+  const listeners = new Set<EventListener>();
   let nextId = 1;
   let buffered = '';
 
@@ -30,9 +31,11 @@ export function connectControl(address: string): ControlClient {
         buffered += chunk.toString('utf8');
         let newline: number;
         while ((newline = buffered.indexOf('\n')) >= 0) {
-          const frame = JSON.parse(buffered.slice(0, newline)) as ReplyFrame;
+          const frame = JSON.parse(buffered.slice(0, newline)) as ServerFrame;
           buffered = buffered.slice(newline + 1);
-          if (frame.id !== null) {
+          if (isEventFrame(frame)) {
+            for (const listener of listeners) listener(frame.event);
+          } else if (frame.id !== null) {
             pending.get(frame.id)?.(frame);
             pending.delete(frame.id);
           }
@@ -56,7 +59,11 @@ export function connectControl(address: string): ControlClient {
         connected.write(JSON.stringify({ id, method, params }) + '\n');
       });
     },
-    onEvent: () => () => undefined,
+    onEvent: (listener: EventListener) => {
+      listeners.add(listener);
+      void connect().catch(() => undefined);
+      return () => listeners.delete(listener);
+    },
   });
   return Object.assign(client, { close: () => socket?.destroy() });
 }

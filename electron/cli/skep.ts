@@ -58,13 +58,20 @@ program
   .description('Serve the Skep window in a browser, on this machine only (for a headless box)')
   .option('--listen <address>', 'loopback address to listen on', '127.0.0.1')
   .option('-p, --port <port>', 'port to listen on (0 picks a free one)', portNumber, 0)
-  .option('--data-dir <dir>', 'node data directory')
+  .option('--data-dir <dir>', 'run a node in this process with this data directory')
   .option('--reason <text>', 'a sentence printed before the URL')
   .action(async (options: { listen: string; port: number; dataDir?: string; reason?: string }) => {
+    const daemon = (program.opts() as { host?: string }).host;
     if (!/^(127\.|localhost$|::1$)/.test(options.listen)) {
       throw new InvalidArgumentError('browser mode listens on loopback only (127.0.0.1, ::1 or localhost)');
     }
-    await runUi({ host: options.listen, port: options.port, ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.reason ? { reason: options.reason } : {}) });
+    await runUi({
+      host: options.listen,
+      port: options.port,
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      ...(daemon ? { daemon } : {}),
+      ...(options.reason ? { reason: options.reason } : {}),
+    });
   });
 
 program

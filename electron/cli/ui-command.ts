@@ -2,7 +2,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { defaultDataDir, ensureDataDir } from '../agent/data-dir.js';
+import type { SkepService } from '../../shared/api.js';
+import { defaultControlAddress, defaultDataDir, ensureDataDir } from '../agent/data-dir.js';
+import { connectControl } from './control-client.js';
 import { startBrowserServer, type BrowserServer } from '../server/browser-server.js';
 import { SkepDaemon } from '../swarm/daemon.js';
 
@@ -10,6 +12,8 @@ export interface UiOptions {
   readonly host: string;
   readonly port: number;
   readonly dataDir?: string;
+  /** A daemon's control socket to show instead of embedding a node. */
+  readonly daemon?: string;
   /** Printed before the URL, e.g. why no window opened. */
   readonly reason?: string;
 }
@@ -26,17 +30,44 @@ export async function runUi(options: UiOptions): Promise<BrowserServer> {
   if (!existsSync(path.join(rendererDir, 'index.html'))) {
     throw new Error(`The built UI is missing at ${rendererDir}. Run "npm run build" first.`);
   }
-  const dataDir = await ensureDataDir(options.dataDir ?? defaultDataDir());
-  // Browser mode embeds the node, as the desktop app does.
-  const service = new SkepDaemon({ dataDir });
-  await service.start();
+  const { service, describe, stopService } = await chooseService(options);
   const server = await startBrowserServer({ service, rendererDir, host: options.host, port: options.port });
   if (options.reason) process.stdout.write(`${options.reason}\n`);
+  process.stdout.write(`${describe}\n`);
   process.stdout.write(`Skep is running in browser mode. Open this URL (it carries your access token):\n\n  ${server.url}\n\nPress Ctrl+C to stop.\n`);
   const stop = (): void => {
-    void Promise.all([server.close(), service.stop()]).then(() => process.exit(0));
+    void Promise.all([server.close(), stopService()]).then(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   return server;
+}
+
+interface ChosenService {
+  readonly service: SkepService;
+  readonly describe: string;
+  stopService(): Promise<void>;
+}
+
+/**
+ * A headless box usually runs `skep daemon` already: then the window shows that node. Otherwise the
+ * node is embedded here, as the desktop app embeds it. Two nodes must never share a data folder.
+ */
+async function chooseService(options: UiOptions): Promise<ChosenService> {
+  const address = options.daemon ?? (options.dataDir ? undefined : defaultControlAddress());
+  if (address) {
+    const client = connectControl(address);
+    try {
+      await client.getSwarmStatus();
+      const service: SkepService = Object.assign(Object.create(client) as SkepService, { subscribe: client.onEvent.bind(client) });
+      return { service, describe: `Showing the Skep daemon at ${address}.`, stopService: async () => client.close() };
+    } catch (error) {
+      client.close();
+      if (options.daemon) throw error;
+    }
+  }
+  const dataDir = await ensureDataDir(options.dataDir ?? defaultDataDir());
+  const daemon = new SkepDaemon({ dataDir });
+  await daemon.start();
+  return { service: daemon, describe: `Running a Skep node in this process (data in ${dataDir}).`, stopService: () => daemon.stop() };
 }

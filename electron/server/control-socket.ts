@@ -8,7 +8,7 @@ import type { SkepService } from '../../shared/api.js';
 import { requestFrame } from '../../shared/api-schemas.js';
 import { dispatchCall } from '../../shared/dispatch.js';
 import { skepError } from '../../shared/errors.js';
-import type { ReplyFrame } from '../../shared/wire.js';
+import type { ReplyFrame, ServerFrame } from '../../shared/wire.js';
 
 const MAX_LINE_BYTES = 1024 * 1024;
 
@@ -69,12 +69,17 @@ export async function startControlServer(address: string, service: SkepService):
 
 function serveConnection(socket: net.Socket, service: SkepService, connections: Set<net.Socket>): void {
   connections.add(socket);
-  socket.on('close', () => connections.delete(socket));
-  socket.on('error', () => socket.destroy());
   let buffered = '';
-  const send = (frame: ReplyFrame): void => {
+  const send = (frame: ServerFrame): void => {
     if (!socket.destroyed) socket.write(JSON.stringify(frame) + '\n');
   };
+  // Events flow to every client, as on the WebSocket: `skep ui` in front of a daemon draws from them.
+  const unsubscribe = service.subscribe((event) => send({ event }));
+  socket.on('close', () => {
+    unsubscribe();
+    connections.delete(socket);
+  });
+  socket.on('error', () => socket.destroy());
   socket.on('data', (chunk: Buffer) => {
     buffered += chunk.toString('utf8');
     if (buffered.length > MAX_LINE_BYTES && !buffered.includes('\n')) {

@@ -2,6 +2,7 @@
 // Benchmarks print numbers; they never assert times. To add one, append it to BENCHES.
 
 import os from 'node:os';
+import { runClusterBench } from './cluster.js';
 import { benchThroughput, formatThroughput, runRaftBench } from './raft.js';
 
 export interface BenchContext {
@@ -32,6 +33,11 @@ export const BENCHES: readonly Bench[] = [
       for (const t of results) ctx.print(formatThroughput('raft-fsync-commit.throughput', t));
       return results;
     },
+  },
+  {
+    name: 'cluster',
+    description: 'Real daemons on loopback (build first): idle RSS; label writes/s and p50/p99 with 1, 16, 256 in flight; failover (kill -9 leader → next write), median of runs',
+    run: (ctx) => runClusterBench({ print: ctx.print, quick: ctx.quick }),
   },
 ];
 
