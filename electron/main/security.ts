@@ -1,5 +1,6 @@
 // Electron's security checklist, as functions of the objects Electron hands us (unit-tested in Node).
 import type { IpcMainInvokeEvent, Session, WebContents, WebPreferences } from 'electron';
+import { CONTENT_SECURITY_POLICY } from '../../shared/csp.js';
 
 /** The window's page may load only our own files; it runs sandboxed with no Node. */
 export function secureWebPreferences(preloadPath: string): WebPreferences {
@@ -18,17 +19,7 @@ export function secureWebPreferences(preloadPath: string): WebPreferences {
   };
 }
 
-export const WINDOW_CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export const WINDOW_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY;
 
 /** True for URLs inside the renderer folder the app was built with, and nothing else. */
 export function isAppUrl(url: string, appBaseUrl: string): boolean {

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { SkepService } from '../../shared/api.js';
+import { CONTENT_SECURITY_POLICY } from '../../shared/csp.js';
 import { dispatchCall } from '../../shared/dispatch.js';
 import { skepError } from '../../shared/errors.js';
 import { requestFrame } from '../../shared/api-schemas.js';
@@ -15,18 +16,8 @@ import { openStaticFile, resolveStaticFile } from './static-files.js';
 export const API_PATH = '/api';
 const MAX_FRAME_BYTES = 1024 * 1024;
 
-/** Same policy as the Electron window: our own scripts and styles, and our own WebSocket. */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** Same policy as the Electron window (shared/csp.ts). */
+export { CONTENT_SECURITY_POLICY };
 
 export interface BrowserServerOptions {
   readonly service: SkepService;
