@@ -54,7 +54,8 @@ interface ChosenService {
  * node is embedded here, as the desktop app embeds it. Two nodes must never share a data folder.
  */
 async function chooseService(options: UiOptions): Promise<ChosenService> {
-  const address = options.daemon ?? (options.dataDir ? undefined : defaultControlAddress());
+  const explicitDataDir = options.dataDir ?? process.env['SKEP_DATA_DIR'];
+  const address = options.daemon ?? (explicitDataDir ? undefined : defaultControlAddress());
   if (address) {
     const client = connectControl(address);
     try {
