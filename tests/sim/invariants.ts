@@ -33,8 +33,11 @@ export class SafetyChecker {
   private readonly leaders = new Map<number, NodeId>();
   /** Log matching: an (index, term) pair names one entry and one predecessor term, cluster-wide. */
   private readonly byIndexTerm = new Map<string, { key: string; prevTerm: number | undefined }>();
-  /** Entries known committed, by index. */
-  private readonly committed = new Map<number, { term: number; key: string }>();
+  /**
+   * Entries known committed, by index, with the term in which they were first seen committed:
+   * the leader records its own commit before any follower can learn of it, so that is the leader's term.
+   */
+  private readonly committed = new Map<number, { term: number; key: string; commitTerm: number }>();
   private maxCommitted = 0;
   private readonly applied = new Map<number, string>();
 
@@ -46,7 +49,8 @@ export class SafetyChecker {
     this.leaders.set(term, node.id);
     for (let i = Math.max(1, node.firstIndex()); i <= this.maxCommitted; i++) {
       const c = this.committed.get(i);
-      if (!c) continue;
+      // Only later terms must hold it: a slow leader of an older term may be elected after it committed.
+      if (!c || c.commitTerm >= term) continue;
       const t = node.termAt(i);
       if (t !== c.term) {
         throw new InvariantViolation(
@@ -80,7 +84,7 @@ export class SafetyChecker {
   }
 
   /** Node moved its commit index; entries it holds in (from, to] are now committed. */
-  committedUpTo(node: NodeView, from: number, to: number, entryAt: (i: number) => Entry | undefined): void {
+  committedUpTo(node: NodeView, currentTerm: number, from: number, to: number, entryAt: (i: number) => Entry | undefined): void {
     for (let i = from + 1; i <= to; i++) {
       const e = entryAt(i);
       if (!e) continue;
@@ -89,7 +93,7 @@ export class SafetyChecker {
       if (c && c.key !== key) {
         throw new InvariantViolation('state machine safety', `${node.id} commits term ${e.term} at index ${i}, term ${c.term} committed before`);
       }
-      if (!c) this.committed.set(i, { term: e.term, key });
+      if (!c) this.committed.set(i, { term: e.term, key, commitTerm: currentTerm });
       this.maxCommitted = Math.max(this.maxCommitted, i);
     }
   }
@@ -103,6 +107,17 @@ export class SafetyChecker {
     this.applied.set(e.index, key);
     const c = this.committed.get(e.index);
     if (c && c.key !== key) throw new InvariantViolation('state machine safety', `${nodeId} applies an uncommitted entry at ${e.index}`);
+  }
+
+  /**
+   * Only the leader of a term creates entries of that term and it never removes them
+   * (Leader Append-Only), so a node in term T never loses an entry of term T.
+   */
+  entriesTruncated(nodeId: NodeId, currentTerm: number, lost: readonly Entry[]): void {
+    const own = lost.find((e) => e.term === currentTerm);
+    if (own) {
+      throw new InvariantViolation('leader append-only', `${nodeId} in term ${currentTerm} dropped entry ${own.index} of that term`);
+    }
   }
 
   monotonic(what: string, nodeId: NodeId, before: number, after: number): void {

@@ -8,13 +8,21 @@ export interface FaultMix {
   readonly maxDelay: number;
   /** Chance per tick that a message is held back much longer (reordering across terms). */
   readonly longDelayRate: number;
+  /** Chance per tick that one directed link becomes very slow for a while (stale messages across terms). */
+  readonly slowLinkRate: number;
+  /** Chance per tick that the leader's outgoing links all become very slow for a while. */
+  readonly slowLeaderRate: number;
   readonly partitionRate: number;
   readonly partitionTicks: readonly [number, number];
   readonly asymmetricShare: number;
   readonly crashRate: number;
   readonly downTicks: readonly [number, number];
-  /** Crash the leader right after its commit index moves (targets the Figure 8 window). */
-  readonly leaderCommitCrashRate: number;
+  /** Crash a leader between fsync and send when it was just elected or its commit moved (the Figure 8 window). */
+  readonly leaderCrashBeforeSendRate: number;
+  /** Crash whichever node leads (after it sent), leaving its slow messages in flight. */
+  readonly leaderCrashRate: number;
+  /** Crash a node right after it granted a vote (tests that the vote was durable). */
+  readonly voterCrashRate: number;
   readonly sleepRate: number;
   readonly sleepTicks: readonly [number, number];
   readonly membershipRate: number;
@@ -36,11 +44,15 @@ const base: FaultMix = {
   maxDelay: 2,
   longDelayRate: 0,
   partitionRate: 0,
+  slowLinkRate: 0,
+  slowLeaderRate: 0,
   partitionTicks: [10, 40],
   asymmetricShare: 0.3,
   crashRate: 0,
   downTicks: [2, 30],
-  leaderCommitCrashRate: 0,
+  leaderCrashBeforeSendRate: 0,
+  voterCrashRate: 0,
+  leaderCrashRate: 0,
   sleepRate: 0,
   sleepTicks: [30, 80],
   membershipRate: 0,
@@ -59,7 +71,7 @@ export const MIXES: Readonly<Record<string, FaultMix>> = {
   partitions: { ...base, name: 'partitions', dropRate: 0.03, partitionRate: 0.03, maxDelay: 3 },
   crashes: { ...base, name: 'crashes', dropRate: 0.03, crashRate: 0.02, maxDelay: 3 },
   membership: { ...base, name: 'membership', dropRate: 0.02, membershipRate: 0.05, transferRate: 0.01, snapshotRate: 0.03, crashRate: 0.005 },
-  snapshots: { ...base, name: 'snapshots', dropRate: 0.05, snapshotRate: 0.08, crashRate: 0.01, maxBytesPerMessage: 96, partitionRate: 0.01 },
+  snapshots: { ...base, name: 'snapshots', dropRate: 0.05, snapshotRate: 0.08, crashRate: 0.01, maxBytesPerMessage: 40, partitionRate: 0.01 },
   sleepy: { ...base, name: 'sleepy', dropRate: 0.02, sleepRate: 0.01, transferRate: 0.005 },
   chaos: {
     ...base,
@@ -80,17 +92,40 @@ export const MIXES: Readonly<Record<string, FaultMix>> = {
   figure8: {
     ...base,
     name: 'figure8',
-    steps: 300,
-    dropRate: 0.1,
+    steps: 600,
+    dropRate: 0.02,
     maxDelay: 4,
     longDelayRate: 0.02,
-    partitionRate: 0.04,
-    crashRate: 0.03,
     downTicks: [1, 15],
-    leaderCommitCrashRate: 0.2,
+    leaderCrashBeforeSendRate: 0.67,
     maxBytesPerMessage: 1,
     maxInflight: 2,
   },
+
+  /** Competing candidates and voters that crash right after voting, with late duplicates of vote requests. */
+  votes: {
+    ...base,
+    name: 'votes',
+    steps: 600,
+    dropRate: 0.1,
+    dupRate: 0.3,
+    maxDelay: 8,
+    downTicks: [1, 3],
+    voterCrashRate: 0.8,
+    leaderCrashBeforeSendRate: 0.5,
+  },
+  /** Leaders die with slow messages on the wire that arrive terms later. */
+  stale: {
+    ...base,
+    name: 'stale',
+    steps: 400,
+    dropRate: 0.02,
+    maxDelay: 4,
+    slowLinkRate: 0.02,
+    slowLeaderRate: 0.06,
+    leaderCrashRate: 0.03,
+    downTicks: [5, 20],
+  },
 };
 
-export const SAFETY_MIXES = ['calm', 'lossy', 'partitions', 'crashes', 'membership', 'snapshots', 'sleepy', 'chaos'] as const;
+export const SAFETY_MIXES = ['calm', 'lossy', 'partitions', 'crashes', 'membership', 'snapshots', 'sleepy', 'chaos', 'figure8', 'votes', 'stale'] as const;

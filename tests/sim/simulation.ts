@@ -9,7 +9,7 @@ import {
 import type { Entry, NodeId } from '../../electron/raft/types.js';
 import { InvariantViolation, SafetyChecker, type NodeView } from './invariants.js';
 import { KvStateMachine, decodeCommand, encodeCommand, type KvCommand, type KvOpKind } from './kv.js';
-import { type CheckResult, type HistoryOp, checkLinearizable } from './linearizability.js';
+import { type CheckResult, type HistoryCheck, type HistoryOp, checkLinearizable } from './linearizability.js';
 import type { FaultMix } from './mixes.js';
 import { SimNetwork } from './network.js';
 import { SimStorage } from './storage.js';
@@ -20,6 +20,8 @@ export interface SimOptions {
   readonly mix: FaultMix;
   readonly unsafe?: UnsafeKnobs;
   readonly trace?: (line: string) => void;
+  /** A deliberate host bug: serve reads from the local state machine at once, skipping ReadIndex. */
+  readonly localReads?: boolean;
   /** Step budget per key for the linearizability checker. */
   readonly linBudget?: number;
 }
@@ -52,6 +54,7 @@ class SimNode {
   applied = 0;
   commit = 0;
   incarnation = 0;
+  leaderTerm = 0;
   downUntil = 0;
   asleepUntil = 0;
   /** opId → history index of ops submitted here and awaiting their apply. */
@@ -76,6 +79,13 @@ interface Client {
 }
 
 const KEYS = ['x', 'y', 'z'];
+/**
+ * After healing, the cluster must elect a leader and bring every member up to date. Slow is fine
+ * (a big snapshot in small chunks), stuck is not: fail after this long without any apply or
+ * snapshot chunk, or after the hard cap.
+ */
+const STALL_TICKS = 300;
+const CONVERGENCE_MAX_TICKS = 5000;
 
 /**
  * A seeded world: N hosts driving real RaftCores, a hostile network, crashes that keep
@@ -103,6 +113,11 @@ export class Simulation {
   private nextNodeNum: number;
   private leadersElected = 0;
   private leaderHint: NodeId | null = null;
+  /** Moves whenever some node applies an entry or receives a snapshot chunk. */
+  private progressMark = 0;
+  /** Off once healed: no faults, no new client operations. */
+  private faultsOn = true;
+  private readonly slowLinks = new Map<string, { until: number; extra: number }>();
   private readonly mix: FaultMix;
   private readonly trace: ((line: string) => void) | undefined;
 
@@ -116,8 +131,14 @@ export class Simulation {
       const node = new SimNode(id);
       this.nodes.set(id, node);
       node.core = this.newCore(node, { bootstrap: { voters: ids, learners: [] } });
+      node.applied = node.core.status().applied;
     }
     for (let i = 0; i < this.mix.clients; i++) this.clients.push({ busyUntil: 0, pending: null });
+  }
+
+  /** The client history (for debugging the checker). */
+  clientHistory(): readonly HistoryOp[] {
+    return this.history.filter((h) => !(h.kind === 'get' && h.ret === Infinity));
   }
 
   run(): SimResult {
@@ -125,13 +146,13 @@ export class Simulation {
     try {
       for (let s = 0; s < this.mix.steps; s++) this.step(true);
       this.healEverything();
-      for (let s = 0; s < 60; s++) this.step(false);
+      this.awaitConvergence();
     } catch (err) {
       violation = classify(err);
       this.log(`!! ${violation.invariant}: ${violation.error}`);
     }
     const hist: HistoryOp[] = this.history.filter((h) => !(h.kind === 'get' && h.ret === Infinity));
-    const lin = violation ? { result: 'ok' as CheckResult } : checkLinearizable(hist, this.opts.linBudget ?? 100_000);
+    const lin: HistoryCheck = violation ? { result: 'ok', steps: 0 } : checkLinearizable(hist, this.opts.linBudget ?? 100_000);
     if (!violation && lin.result === 'illegal') {
       violation = { invariant: 'linearizability', error: `history of key ${lin.badKey ?? '?'} is not linearizable` };
       this.log(`!! ${violation.error}`);
@@ -155,6 +176,7 @@ export class Simulation {
 
   private step(faults: boolean): void {
     this.now++;
+    this.faultsOn = faults;
     if (faults) this.injectFaults();
     this.restartAndWake();
     this.deliver();
@@ -177,6 +199,7 @@ export class Simulation {
       const n = this.nodes.get(m.to);
       if (!n?.core) continue;
       if (this.net.isBlocked(m.from, m.to, this.now)) continue;
+      if (m.type === 'snap') this.progressMark++;
       if (this.trace) this.log(`${m.from}→${m.to} ${formatMessage(m)}`);
       n.core.step(m);
     }
@@ -190,6 +213,8 @@ export class Simulation {
       for (let c = 0; c < copies; c++) {
         let delay = mix.minDelay + Math.floor(this.rand() * (mix.maxDelay - mix.minDelay + 1));
         if (this.rand() < mix.longDelayRate) delay += 10 + Math.floor(this.rand() * 30);
+        const slow = this.slowLinks.get(`${m.from}>${m.to}`);
+        if (slow && slow.until > this.now) delay += slow.extra;
         this.net.send(m, this.now + delay);
       }
     }
@@ -201,49 +226,71 @@ export class Simulation {
     const core = n.core!;
     while (core.hasReady()) {
       const rd = core.ready();
-      this.persist(n, rd);
+      const commitMoved = this.persist(n, rd);
+      this.observeLeadership(n, core);
+      const leading = (rd.softState?.role ?? core.status().role) === 'leader';
+      const becameLeader = rd.softState?.role === 'leader';
+      if (this.faultsOn && leading && (becameLeader || commitMoved) && this.rand() < this.mix.leaderCrashBeforeSendRate) {
+        // Fsynced, then died before sending: legal, and the narrowest window for commit bugs.
+        this.log(`${n.id} crashes after persisting, before sending (${becameLeader ? 'just elected' : 'commit moved'})`);
+        this.crash(n);
+        return;
+      }
       this.sendAll(rd.messages);
       this.applyReady(n, rd);
       core.advance();
-      if (rd.softState) {
-        if (this.trace) this.log(`${n.id} is ${rd.softState.role} (leader ${rd.softState.leader ?? '-'}) term ${core.status().term}`);
-        if (rd.softState.role === 'leader') {
-          this.leadersElected++;
-          this.leaderHint = n.id;
-          this.checker.leaderElected(core.status().term, n.view());
-        }
+      if (rd.softState && this.trace) {
+        this.log(`${n.id} is ${rd.softState.role} (leader ${rd.softState.leader ?? '-'}) term ${core.status().term}`);
       }
+      if (rd.softState?.leader) this.leaderHint = rd.softState.leader;
       this.serveReads(n);
+      const votedNow = rd.messages.some((m) => m.type === 'voteResp' && !m.reject);
+      if (this.faultsOn && votedNow && this.rand() < this.mix.voterCrashRate) {
+        this.log(`${n.id} crashes right after voting`);
+        this.crash(n);
+        return;
+      }
     }
   }
 
-  private persist(n: SimNode, rd: Ready): void {
-    if (rd.snapshot) n.storage.saveSnapshot(rd.snapshot);
-    n.storage.append(rd.entries);
-    if (rd.entries.length > 0) this.checker.entriesWritten(n.view(), rd.entries);
-    if (rd.hardState) {
-      n.storage.setHardState(rd.hardState, rd.mustSync);
-      const core = n.core!;
-      const commit = rd.hardState.commit;
-      this.checker.monotonic('commit', n.id, n.commit, commit);
-      if (commit > n.commit) {
-        this.checker.committedUpTo(n.view(), n.commit, commit, (i) => core.entryAt(i));
-        if (core.status().role === 'leader' && this.rand() < this.mix.leaderCommitCrashRate) {
-          // Deferred to after this Ready is fully handled, as a real crash between fsync and the next loop.
-          this.crashAfterReady = n;
-        }
+  private observeLeadership(n: SimNode, core: RaftCore): void {
+    const st = core.status();
+    if (st.role === 'leader' && n.leaderTerm !== st.term) {
+      if (!st.confState.voters.includes(n.id)) {
+        throw new InvariantViolation('election safety', `${n.id} leads term ${st.term} without being a voter`);
       }
-      n.commit = commit;
-    } else if (rd.mustSync) n.storage.sync();
+      n.leaderTerm = st.term;
+      this.leadersElected++;
+      this.checker.leaderElected(st.term, n.view());
+    }
   }
 
-  private crashAfterReady: SimNode | null = null;
+  /** Returns whether the commit index moved. */
+  private persist(n: SimNode, rd: Ready): boolean {
+    if (rd.snapshot) n.storage.saveSnapshot(rd.snapshot);
+    const lost = n.storage.append(rd.entries);
+    if (lost.length > 0) this.checker.entriesTruncated(n.id, rd.hardState?.term ?? n.core!.status().term, lost);
+    if (rd.entries.length > 0) this.checker.entriesWritten(n.view(), rd.entries);
+    if (!rd.hardState) {
+      if (rd.mustSync) n.storage.sync();
+      return false;
+    }
+    n.storage.setHardState(rd.hardState, rd.mustSync);
+    const core = n.core!;
+    const commit = rd.hardState.commit;
+    this.checker.monotonic('commit', n.id, n.commit, commit);
+    const moved = commit > n.commit;
+    if (moved) this.checker.committedUpTo(n.view(), rd.hardState.term, n.commit, commit, (i) => core.entryAt(i));
+    n.commit = commit;
+    return moved;
+  }
 
   private applyReady(n: SimNode, rd: Ready): void {
     if (rd.snapshot) {
       n.kv = KvStateMachine.restore(rd.snapshot.data);
       this.checker.monotonic('applied', n.id, n.applied, rd.snapshot.metadata.index);
       n.applied = rd.snapshot.metadata.index;
+      this.progressMark++;
     }
     for (const e of rd.committedEntries) this.applyEntry(n, e);
     for (const rs of rd.readStates) {
@@ -258,6 +305,7 @@ export class Simulation {
     if (e.index !== n.applied + 1) throw new InvariantViolation('apply order', `${n.id} applies ${e.index} after ${n.applied}`);
     this.checker.entryApplied(n.id, e);
     n.applied = e.index;
+    this.progressMark++;
     if (e.type !== 'normal') return;
     const cmd = decodeCommand(e.data);
     if (!cmd) return;
@@ -281,10 +329,6 @@ export class Simulation {
       op.ret = ++this.clock;
       this.finishClient(op.id);
     }
-    if (this.crashAfterReady === n) {
-      this.crashAfterReady = null;
-      this.crash(n);
-    }
   }
 
   // ---- clients ----
@@ -297,7 +341,7 @@ export class Simulation {
         if (c.pending.readCtx) c.pending.node.reads.delete(c.pending.readCtx);
         c.pending = null;
       }
-      if (c.pending || this.now < c.busyUntil) continue;
+      if (c.pending || this.now < c.busyUntil || !this.faultsOn) continue;
       this.invoke(c);
     }
   }
@@ -316,9 +360,16 @@ export class Simulation {
     const kind: KvOpKind = r < 0.3 ? 'put' : r < 0.6 ? 'append' : 'get';
     const key = KEYS[Math.floor(this.rand() * KEYS.length)]!;
     const opId = this.nextOpId++;
-    const cmd: KvCommand = { opId, kind, key, value: kind === 'get' ? '' : `${opId};` };
+    // Unique, delimited values: a read shows exactly which writes it saw (the checker relies on it).
+    const cmd: KvCommand = { opId, kind, key, value: kind === 'get' ? '' : `<${opId}>` };
     const viaReadIndex = kind === 'get' && this.rand() < this.mix.readIndexShare;
     const ctx = `r${opId}`;
+    if (viaReadIndex && this.opts.localReads) {
+      const call = ++this.clock;
+      this.history.push({ id: opId, key, kind, value: '', output: node.kv.get(key), call, ret: ++this.clock });
+      c.busyUntil = this.now + 1;
+      return;
+    }
     try {
       if (viaReadIndex) node.core.readIndex(new TextEncoder().encode(ctx));
       else node.core.propose(encodeCommand(cmd));
@@ -358,6 +409,28 @@ export class Simulation {
     if (this.rand() < mix.crashRate) {
       const n = pick(members.filter((x) => x.core !== null), this.rand);
       if (n) this.crash(n);
+    }
+    if (this.rand() < mix.leaderCrashRate) {
+      const leader = this.currentLeader();
+      if (leader) this.crash(leader);
+    }
+    if (this.rand() < mix.slowLinkRate) {
+      const [a, b] = [pick(members, this.rand)!, pick(members, this.rand)!];
+      if (a !== b) {
+        const until = this.now + randInt(mix.partitionTicks, this.rand);
+        this.slowLinks.set(`${a.id}>${b.id}`, { until, extra: 15 + Math.floor(this.rand() * 25) });
+        this.log(`link ${a.id}→${b.id} is slow until ${until}`);
+      }
+    }
+    if (this.rand() < mix.slowLeaderRate) {
+      // Everything the leader sends crawls (a congested uplink): followers elect anew while its appends are still on the wire.
+      const leader = this.currentLeader();
+      if (leader) {
+        const until = this.now + randInt(mix.partitionTicks, this.rand);
+        const extra = 15 + Math.floor(this.rand() * 25);
+        for (const other of members) if (other !== leader) this.slowLinks.set(`${leader.id}>${other.id}`, { until, extra });
+        this.log(`leader ${leader.id} sends slowly (+${extra}) until ${until}`);
+      }
     }
     if (this.rand() < mix.sleepRate) {
       const n = pick(members.filter((x) => this.isRunning(x)), this.rand);
@@ -506,8 +579,47 @@ export class Simulation {
     this.log(`${n.id} snapshots at ${n.applied}, compacts to ${core.status().firstIndex - 1}`);
   }
 
+  /**
+   * Liveness once the faults stop: within a bounded time some leader must commit its whole log
+   * and every member must apply it. A stuck transfer, election or conf change fails here.
+   */
+  private awaitConvergence(): void {
+    const deadline = this.now + CONVERGENCE_MAX_TICKS;
+    let settledFor = 0;
+    let mark = this.progressMark;
+    let lastProgress = this.now;
+    while (this.now < deadline && this.now - lastProgress < STALL_TICKS) {
+      this.step(false);
+      if (this.progressMark !== mark) {
+        mark = this.progressMark;
+        lastProgress = this.now;
+      }
+      settledFor = this.converged() ? settledFor + 1 : 0;
+      // A few quiet ticks more let the clients' last operations finish.
+      if (settledFor >= 5) return;
+    }
+    const st = [...this.nodes.values()].map((n) => {
+      const s = n.core?.status();
+      return s ? `${n.id}:${s.role}/t${s.term}/c${s.commit}/a${n.applied}/l${s.lastIndex}` : `${n.id}:down`;
+    });
+    throw new InvariantViolation('liveness', `no convergence after healing (stalled ${this.now - lastProgress} ticks): ${st.join(' ')}`);
+  }
+
+  private converged(): boolean {
+    const leader = this.currentLeader();
+    if (!leader?.core) return false;
+    const st = leader.core.status();
+    if (st.commit !== st.lastIndex || leader.applied !== st.commit) return false;
+    for (const id of [...st.confState.voters, ...st.confState.learners]) {
+      const n = this.nodes.get(id);
+      if (!n || !this.isRunning(n) || n.applied !== st.commit) return false;
+    }
+    return true;
+  }
+
   private healEverything(): void {
     this.net.healAll();
+    this.slowLinks.clear();
     for (const n of this.nodes.values()) {
       n.asleepUntil = Math.min(n.asleepUntil, this.now);
       n.downUntil = Math.min(n.downUntil, this.now);

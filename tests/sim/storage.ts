@@ -21,14 +21,18 @@ export class SimStorage {
     this.entries = first && snapTermMatches ? keep : [];
   }
 
-  append(ents: readonly Entry[]): void {
+  /** Appends, overwriting from ents[0].index; returns the entries that were replaced by different ones. */
+  append(ents: readonly Entry[]): Entry[] {
     const first = ents[0];
-    if (!first) return;
+    if (!first) return [];
     const base = this.snap?.metadata.index ?? 0;
     const lastIndex = base + this.entries.length;
     if (first.index > lastIndex + 1) throw new Error(`sim storage: gap: append ${first.index} after ${lastIndex}`);
-    this.entries.length = Math.max(0, first.index - base - 1);
+    const cut = Math.max(0, first.index - base - 1);
+    const replaced = this.entries.slice(cut);
+    this.entries.length = cut;
     this.entries.push(...ents);
+    return replaced.filter((old) => ents[old.index - first.index]?.term !== old.term);
   }
 
   setHardState(hs: HardState, sync: boolean): void {

@@ -82,11 +82,6 @@ export function isLocalMessage(type: MessageType): boolean {
   return type === 'hup' || type === 'beat' || type === 'checkQuorum' || type === 'forgetLeader';
 }
 
-/** Responses whose send must wait until the state they vouch for is durable. */
-export function voteResponseFor(type: 'vote' | 'preVote'): 'voteResp' | 'preVoteResp' {
-  return type === 'vote' ? 'voteResp' : 'preVoteResp';
-}
-
 /** Approximate wire size, used only to bound batches. */
 export function entryBytes(e: Entry): number {
   return e.data.length + 24;

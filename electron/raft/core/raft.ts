@@ -10,7 +10,7 @@ import {
 } from './confchange.js';
 import { ProposalDroppedError, RaftInvariantError } from './errors.js';
 import { RaftLog } from './log.js';
-import { type Message, type MessageFields, newMessage } from './messages.js';
+import { type Message, type MessageFields, isLocalMessage, newMessage } from './messages.js';
 import type { ProgressState } from './progress.js';
 import { ReadOnlyQueue } from './readonly.js';
 import { type Ready, type ReadState, type Role, type SoftState, mustSync } from './ready.js';
@@ -90,6 +90,8 @@ export class RaftCore {
   /** Index of the last conf change appended by this leader; a new one waits until it is applied. */
   private pendingConfIndex = 0;
   private readonly readOnly = new ReadOnlyQueue();
+  /** A TimeoutNow arrived while conf changes were still unapplied. */
+  private campaignAfterApply = false;
 
   private msgs: Message[] = [];
   private readStates: ReadState[] = [];
@@ -202,7 +204,10 @@ export class RaftCore {
     if (keepFrom > 0) this.confHistory = this.confHistory.slice(keepFrom);
   }
 
+  /** Every input goes through here; peers' messages are handed in as received. */
   step(m: Message): void {
+    // A peer cannot make us campaign or step down by sending our own timer messages.
+    if (isLocalMessage(m.type) && m.from !== this.id) return;
     if (m.term === 0) {
       // Local, or forwarded by a follower: no term to check.
     } else if (m.term > this.term) {
@@ -252,6 +257,7 @@ export class RaftCore {
 
   // ---- Ready / advance ----
 
+  /** Whether ready() has work; false while a taken Ready still awaits advance(). */
   hasReady(): boolean {
     if (this.outstanding) return false;
     const soft = this.softState();
@@ -309,6 +315,10 @@ export class RaftCore {
       if (e.index <= this.log.applied) continue;
       this.log.appliedTo(e.index);
       if (e.type === 'confChange') this.applyConfChangeEntry(e);
+    }
+    if (this.campaignAfterApply && !this.hasUnappliedConfChanges()) {
+      this.campaignAfterApply = false;
+      if (this.state === 'follower') this.hup('transfer');
     }
   }
 
@@ -389,6 +399,7 @@ export class RaftCore {
     }
     this.pendingConfIndex = 0;
     this.readOnly.clear();
+    this.campaignAfterApply = false;
   }
 
   private becomeFollower(term: number, lead: NodeId | null): void {
@@ -574,10 +585,7 @@ export class RaftCore {
     const myRespType = this.state === 'pre-candidate' ? 'preVoteResp' : 'voteResp';
     switch (m.type) {
       case 'prop':
-        this.drop(m, 'no-leader');
-        return;
       case 'readIndex':
-      case 'transferLeader':
         this.drop(m, 'no-leader');
         return;
       case 'app':
@@ -643,8 +651,10 @@ export class RaftCore {
         this.handleSnapshotChunk(m);
         return;
       case 'timeoutNow':
-        // Leadership transfer: skip PreVote and the lease, the leader asked for this.
-        this.hup('transfer');
+        // Leadership transfer: skip PreVote and the lease, the leader asked for this. If a
+        // committed conf change (say, the old leader's removal) is not applied yet, campaign right after it is.
+        if (this.hasUnappliedConfChanges()) this.campaignAfterApply = true;
+        else this.hup('transfer');
         return;
       case 'readIndexResp':
         this.readStates.push({ index: m.index, context: m.context ?? new Uint8Array() });
@@ -666,9 +676,10 @@ export class RaftCore {
     };
     if (!this.tracker.isMember(this.id)) return reject('removed');
     if (this.leadTransferee !== null) return reject('transferring-leadership');
+    let confChanges = 0;
     for (const e of m.entries) {
       if (e.type !== 'confChange') continue;
-      if (this.pendingConfIndex > this.log.applied) return reject('conf-change-pending');
+      if (this.pendingConfIndex > this.log.applied || ++confChanges > 1) return reject('conf-change-pending');
       const data = decodeConfChangeEntry(e.data);
       if (data.kind !== 'change') return reject('invalid-conf-change', 'bootstrap entries cannot be proposed');
       const problem = confChangeProblem(this.tracker.confState(), data.change);
