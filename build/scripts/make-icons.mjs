@@ -84,6 +84,10 @@ mkdirSync(outDir, { recursive: true });
 for (const [state, shape] of Object.entries(SHAPES)) {
   writeFileSync(path.join(outDir, `tray-${state}.png`), draw(16, shape.color, shape.inside));
   writeFileSync(path.join(outDir, `tray-${state}@2x.png`), draw(32, shape.color, shape.inside));
+  // macOS template images: black and alpha only; the system recolours them for light and dark menu
+  // bars, which is why the states must differ by shape.
+  writeFileSync(path.join(outDir, `tray-${state}Template.png`), draw(16, [0, 0, 0], shape.inside));
+  writeFileSync(path.join(outDir, `tray-${state}Template@2x.png`), draw(32, [0, 0, 0], shape.inside));
 }
 // The app icon: a skep (a woven beehive) drawn as stacked rounded bands.
 const hive = (x, y) => {

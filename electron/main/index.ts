@@ -1,19 +1,20 @@
 // The Electron shell: one window, a tray, the embedded node. Everything with logic lives in the
 // modules beside this file; this one only connects them to Electron's objects.
-import { app, BrowserWindow, ipcMain, Menu, nativeImage, session, Tray } from 'electron';
+import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, session, Tray } from 'electron';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ensureDataDir } from '../agent/data-dir.js';
 import { SkepDaemon } from '../swarm/daemon.js';
 import { registerIpc } from './ipc.js';
-import { applicationMenuTemplate, trayMenuTemplate, type MenuActions } from './menus.js';
+import { applicationMenuTemplate, type MenuActions } from './menus.js';
 import { applyContentSecurityPolicy, denyAllPermissions, hardenWebContents, secureWebPreferences } from './security.js';
+import { createTrayController, trayIconPath } from './tray.js';
 import { keepAliveInTray, showWindow, type QuitState } from './window-lifecycle.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const rendererDir = path.join(here, '..', 'renderer');
 const preloadPath = path.join(here, '..', 'preload', 'index.cjs');
-const trayIconPath = path.join(here, '..', 'icons', 'tray-offline.png');
+const iconsDir = path.join(here, '..', 'icons');
 const appBaseUrl = pathToFileURL(rendererDir).href;
 
 const quitState: QuitState = { quitting: false };
@@ -56,6 +57,8 @@ async function start(): Promise<void> {
     if (stopped) return;
     event.preventDefault();
     unregisterIpc();
+    // No tray update here: a "Not in a swarm" notification while quitting would only be noise.
+    unsubscribeTray();
     void service.stop().finally(() => {
       stopped = true;
       app.quit();
@@ -65,12 +68,32 @@ async function start(): Promise<void> {
   const actions: MenuActions = {
     openWindow: () => showWindow(mainWindow ?? createWindow()),
     quit: () => app.quit(),
+    // The leave warnings (last manager, quorum) are the renderer's dialogs: open the window there.
+    leaveSwarm: () => {
+      const window = mainWindow ?? createWindow();
+      void window.loadFile(path.join(rendererDir, 'index.html'), { hash: '/swarm/leave' });
+      showWindow(window);
+    },
   };
   Menu.setApplicationMenu(Menu.buildFromTemplate(applicationMenuTemplate(process.platform, actions)));
-  tray = new Tray(nativeImage.createFromPath(trayIconPath));
-  tray.setToolTip('Skep — not part of a swarm');
-  tray.setContextMenu(Menu.buildFromTemplate(trayMenuTemplate(actions)));
+  tray = new Tray(nativeImage.createFromPath(trayIconPath(iconsDir, 'offline', process.platform)));
   tray.on('click', actions.openWindow);
+  const trayController = createTrayController({
+    tray,
+    buildMenu: (template) => Menu.buildFromTemplate(template),
+    createImage: (iconPath) => nativeImage.createFromPath(iconPath),
+    notify: ({ title, body }) => {
+      if (Notification.isSupported()) new Notification({ title, body }).show();
+    },
+    iconsDir,
+    platform: process.platform,
+    actions,
+  });
+  // Pushed when the status changes (at most every second), so the tray follows without polling.
+  const unsubscribeTray = service.subscribe((event) => {
+    if (event.type === 'swarm.status') trayController.update(event.payload);
+  });
+  trayController.update(await service.getSwarmStatus().catch(() => undefined));
 
   createWindow();
   app.on('activate', actions.openWindow);

@@ -1,17 +1,34 @@
 // Menu templates as plain data, so they are testable without Electron.
 import type { MenuItemConstructorOptions } from 'electron';
+import { reachabilityLines, type Health } from '../../shared/health.js';
 
 export interface MenuActions {
   openWindow(): void;
   quit(): void;
+  /** Opens the window at the leave flow, whose warnings live in the renderer. */
+  leaveSwarm?(): void;
 }
 
-export function trayMenuTemplate(actions: MenuActions): MenuItemConstructorOptions[] {
-  return [
-    { label: 'Open Skep', click: () => actions.openWindow() },
-    { type: 'separator' },
-    { label: 'Quit Skep', click: () => actions.quit() },
-  ];
+/** The tray menu; with `health`, also the swarm's one-line summary, its counts and Leave swarm…. */
+export function trayMenuTemplate(actions: MenuActions, health?: Health): MenuItemConstructorOptions[] {
+  const template: MenuItemConstructorOptions[] = [{ label: 'Open Skep', click: () => actions.openWindow() }];
+  if (health) {
+    const lines = reachabilityLines(health);
+    const inSwarm = health.level !== 'not-in-swarm';
+    template.push(
+      { type: 'separator' },
+      { label: health.sentence, enabled: false },
+      ...(inSwarm && health.level !== 'worker'
+        ? [{ label: lines.managers, enabled: false }, { label: lines.nodes, enabled: false }]
+        : []),
+    );
+    if (inSwarm && actions.leaveSwarm) {
+      const leave = actions.leaveSwarm;
+      template.push({ type: 'separator' }, { label: 'Leave swarm…', click: () => leave() });
+    }
+  }
+  template.push({ type: 'separator' }, { label: 'Quit Skep', click: () => actions.quit() });
+  return template;
 }
 
 export function applicationMenuTemplate(platform: NodeJS.Platform, actions: MenuActions): MenuItemConstructorOptions[] {

@@ -1,8 +1,10 @@
 import { cleanup, render, screen } from '@testing-library/svelte';
 import { afterEach, describe, expect, it } from 'vitest';
+import HealthBanner from '../../renderer/src/components/HealthBanner.svelte';
 import MachineFacts from '../../renderer/src/components/MachineFacts.svelte';
-import SwarmBanner from '../../renderer/src/components/SwarmBanner.svelte';
+import { swarmHealth } from '../../shared/health.js';
 import type { SystemInfo } from '../../shared/types.js';
+import { status } from './fixtures.js';
 
 afterEach(cleanup);
 
@@ -34,16 +36,37 @@ describe('MachineFacts', () => {
   });
 });
 
-describe('SwarmBanner', () => {
-  it('says when the machine is not in a swarm, and while it is still checking', async () => {
-    const { rerender } = render(SwarmBanner, { swarm: undefined });
+describe('HealthBanner', () => {
+  it('says it is still checking, then that the machine is not in a swarm', async () => {
+    const { rerender } = render(HealthBanner, { health: swarmHealth(undefined), loading: true });
     expect(screen.getByText('Checking swarm membership…')).toBeTruthy();
-    await rerender({ swarm: { state: 'inactive' } });
-    expect(screen.getByTestId('swarm-state').textContent).toBe('Not part of a swarm yet');
+    await rerender({ health: swarmHealth({ state: 'inactive' }), loading: false });
+    expect(screen.getByTestId('health-sentence').textContent).toBe('Not in a swarm');
+    expect(screen.getByTestId('health-banner').dataset['state']).toBe('offline');
   });
 
-  it('shows the not-in-a-swarm state', () => {
-    render(SwarmBanner, { swarm: { state: 'inactive' } });
-    expect(screen.getByTestId('swarm-state').textContent).toBe('Not part of a swarm yet');
+  const cases = [
+    { s: status(), sentence: 'Healthy — 3 managers, can lose 1', state: 'healthy', shape: '●' },
+    { s: status({ managers: 2, reachableManagers: 2 }), sentence: 'Quorum at risk — 2 managers, can lose none', state: 'degraded', shape: '▲' },
+    { s: status({ readyNodes: 3 }), sentence: 'Degraded — 1 of 4 nodes down; 3 managers, can lose 1', state: 'degraded', shape: '◐' },
+    { s: status({ reachableManagers: 1, leaderId: null }), sentence: "Quorum lost — 1 of 3 managers reachable; the swarm can't change", state: 'critical', shape: '✕' },
+  ] as const;
+  for (const c of cases) {
+    it(`says "${c.sentence}" with the shape ${c.shape}, not colour alone`, () => {
+      render(HealthBanner, { health: swarmHealth(c.s) });
+      expect(screen.getByTestId('health-sentence').textContent).toBe(c.sentence);
+      const banner = screen.getByTestId('health-banner');
+      expect(banner.dataset['state']).toBe(c.state);
+      expect(banner.querySelector('.shape')?.textContent).toBe(c.shape);
+    });
+  }
+
+  it('offers recovery only when quorum is lost', async () => {
+    let asked = 0;
+    const { rerender } = render(HealthBanner, { health: swarmHealth(status()), onrecover: () => (asked += 1) });
+    expect(screen.queryByTestId('recover-quorum')).toBeNull();
+    await rerender({ health: swarmHealth(status({ reachableManagers: 1, leaderId: null })), onrecover: () => (asked += 1) });
+    screen.getByTestId('recover-quorum').click();
+    expect(asked).toBe(1);
   });
 });

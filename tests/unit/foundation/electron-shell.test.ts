@@ -6,7 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { registerIpc } from '../../../electron/main/ipc.js';
 import { applicationMenuTemplate, trayMenuTemplate } from '../../../electron/main/menus.js';
 import { hardenWebContents, isAppUrl, isTrustedSender, secureWebPreferences } from '../../../electron/main/security.js';
+import { createTrayController, trayIconPath, trayView } from '../../../electron/main/tray.js';
 import { keepAliveInTray } from '../../../electron/main/window-lifecycle.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { Menu, MenuItemConstructorOptions, NativeImage } from 'electron';
+import { swarmHealth } from '../../../shared/health.js';
+import type { SwarmStatus } from '../../../shared/types.js';
 import type { EventListener, SkepService } from '../../../shared/api.js';
 import { serviceWith } from '../../support/api-stub.js';
 import { IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL } from '../../../shared/bridge.js';
@@ -152,5 +159,154 @@ describe('window and menus', () => {
       const items = template.flatMap((menu) => (Array.isArray(menu.submenu) ? menu.submenu : []));
       expect(items.some((item) => item.label === 'Quit Skep'), platform).toBe(true);
     }
+  });
+});
+
+function status(managers: number, reachableManagers: number, nodes = managers, readyNodes = nodes): SwarmStatus {
+  return { state: 'active', nodeId: 'n1', clusterId: 'c1', role: 'manager', nodeAddr: '10.0.0.1:2377', managers, reachableManagers, nodes, readyNodes, leaderId: reachableManagers * 2 > managers ? 'n1' : null };
+}
+
+/** Stand-in for Electron's Tray: records what the app last showed. */
+class TrayStandIn {
+  image: string | undefined;
+  tooltip = '';
+  menu: MenuItemConstructorOptions[] = [];
+  imageChanges = 0;
+  menuChanges = 0;
+  setImage(image: NativeImage): void {
+    this.image = (image as unknown as { path: string }).path;
+    this.imageChanges += 1;
+  }
+  setToolTip(text: string): void {
+    this.tooltip = text;
+  }
+  setContextMenu(menu: Menu): void {
+    this.menu = (menu as unknown as { template: MenuItemConstructorOptions[] }).template;
+    this.menuChanges += 1;
+  }
+}
+
+function labelsOf(template: MenuItemConstructorOptions[]): string[] {
+  return template.map((item) => (item.type === 'separator' ? '—' : (item.label ?? '')));
+}
+
+describe('tray', () => {
+  const iconsDir = path.resolve(import.meta.dirname, '../../../build/icons');
+
+  it('has an icon for every state, and a template image for macOS', () => {
+    for (const state of ['healthy', 'degraded', 'critical', 'offline'] as const) {
+      for (const platform of ['linux', 'win32', 'darwin'] as const) {
+        const icon = trayIconPath(iconsDir, state, platform);
+        expect(existsSync(icon), icon).toBe(true);
+        expect(existsSync(icon.replace('.png', '@2x.png')), icon).toBe(true);
+      }
+      expect(trayIconPath(iconsDir, state, 'darwin')).toMatch(/Template\.png$/);
+    }
+  });
+
+  it('shows the summary, counts, Leave swarm… and Quit, and wires them', () => {
+    const done: string[] = [];
+    const actions = { openWindow: () => done.push('open'), quit: () => done.push('quit'), leaveSwarm: () => done.push('leave') };
+    const view = trayView(swarmHealth(status(3, 2, 4, 3)), iconsDir, 'linux', actions);
+    expect(view.iconPath).toBe(path.join(iconsDir, 'tray-degraded.png'));
+    expect(view.tooltip).toBe('Skep — Quorum at risk — 2 of 3 managers reachable, can lose none');
+    expect(labelsOf(view.menu)).toEqual(['Open Skep', '—', 'Quorum at risk — 2 of 3 managers reachable, can lose none', 'Managers reachable 2/3', 'Nodes ready 3/4', '—', 'Leave swarm…', '—', 'Quit Skep']);
+    expect(view.menu.filter((item) => item.enabled === false).length).toBe(3);
+    for (const item of view.menu) (item.click as (() => void) | undefined)?.();
+    expect(done).toEqual(['open', 'leave', 'quit']);
+  });
+
+  it('offers no Leave swarm… or counts when not in a swarm', () => {
+    const view = trayView(swarmHealth({ state: 'inactive' }), iconsDir, 'darwin', { openWindow: () => undefined, quit: () => undefined, leaveSwarm: () => undefined });
+    expect(view.iconPath).toBe(path.join(iconsDir, 'tray-offlineTemplate.png'));
+    expect(view.tooltip).toBe('Skep — Not in a swarm');
+    expect(labelsOf(view.menu)).toEqual(['Open Skep', '—', 'Not in a swarm', '—', 'Quit Skep']);
+  });
+
+  it('follows status events: icon, tooltip and menu change, and a notification on each state change only', () => {
+    const tray = new TrayStandIn();
+    const notifications: string[] = [];
+    const controller = createTrayController({
+      tray: tray as never,
+      buildMenu: (template) => ({ template }) as unknown as Menu,
+      createImage: (iconPath) => ({ path: iconPath }) as unknown as NativeImage,
+      notify: (notification) => notifications.push(`${notification.title}: ${notification.body}`),
+      iconsDir,
+      platform: 'linux',
+      actions: { openWindow: () => undefined, quit: () => undefined, leaveSwarm: () => undefined },
+    });
+    controller.update({ state: 'inactive' });
+    expect(tray.image).toBe(path.join(iconsDir, 'tray-offline.png'));
+    expect(notifications).toEqual([]);
+
+    controller.update(status(3, 3));
+    expect(tray.image).toBe(path.join(iconsDir, 'tray-healthy.png'));
+    expect(tray.tooltip).toBe('Skep — Healthy — 3 managers, can lose 1');
+    expect(labelsOf(tray.menu)).toContain('Managers reachable 3/3');
+
+    const menusBefore = tray.menuChanges;
+    const imagesBefore = tray.imageChanges;
+    controller.update(status(3, 3));
+    expect(tray.menuChanges).toBe(menusBefore);
+    expect(tray.imageChanges).toBe(imagesBefore);
+
+    controller.update(status(3, 2));
+    expect(tray.image).toBe(path.join(iconsDir, 'tray-degraded.png'));
+    controller.update(status(3, 1));
+    expect(tray.image).toBe(path.join(iconsDir, 'tray-critical.png'));
+    expect(tray.tooltip).toBe("Skep — Quorum lost — 1 of 3 managers reachable; the swarm can't change");
+    controller.stopped();
+    expect(tray.image).toBe(path.join(iconsDir, 'tray-offline.png'));
+    expect(tray.tooltip).toBe('Skep — Skep is stopped');
+    expect(notifications.map((n) => n.split(':')[0])).toEqual(['Swarm healthy', 'Swarm degraded', 'Swarm in trouble', 'Not in a swarm']);
+    expect(notifications[2]).toContain("Quorum lost — 1 of 3 managers reachable; the swarm can't change");
+  });
+});
+
+describe('packaging (build/electron-builder.yml)', () => {
+  const root = path.resolve(import.meta.dirname, '../../..');
+  // js-yaml comes with ESLint; required untyped so the check needs no extra dependency.
+  const yaml = createRequire(import.meta.url)('js-yaml') as { load(text: string): unknown };
+  interface BuilderConfig {
+    appId: string;
+    files: string[];
+    icon: string;
+    directories: { buildResources: string };
+    linux: { target: string[]; icon: string };
+    mac: { target: string[]; icon: string };
+    win: { target: string[]; icon: string };
+    electronFuses: Record<string, boolean>;
+  }
+  const config = yaml.load(readFileSync(path.join(root, 'build/electron-builder.yml'), 'utf8')) as BuilderConfig;
+
+  it('builds AppImage and deb, dmg and nsis', () => {
+    expect(config.appId).toMatch(/^[\w.-]+$/);
+    expect(config.linux.target).toEqual(['AppImage', 'deb']);
+    expect(config.mac.target).toEqual(['dmg']);
+    expect(config.win.target).toEqual(['nsis']);
+  });
+
+  it('flips the fuses the Electron security checklist names', () => {
+    expect(config.electronFuses).toEqual({
+      runAsNode: false,
+      enableCookieEncryption: true,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      enableEmbeddedAsarIntegrityValidation: true,
+      onlyLoadAppFromAsar: true,
+    });
+  });
+
+  it('names icons and folders that exist, and ships the entry point package.json names', () => {
+    for (const icon of [config.icon, config.linux.icon, config.mac.icon, config.win.icon]) expect(existsSync(path.join(root, icon)), icon).toBe(true);
+    expect(existsSync(path.join(root, config.directories.buildResources))).toBe(true);
+    const main = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { main: string }).main;
+    expect(main.startsWith('out/')).toBe(true);
+    expect(config.files).toContain('out/**');
+    expect(config.files).toContain('package.json');
+    // The build script is what fills out/: it must build the main entry and copy the tray icons.
+    const buildScript = readFileSync(path.join(root, 'build/scripts/build.mjs'), 'utf8');
+    expect(buildScript).toContain("'main/index.mjs'");
+    expect(buildScript).toContain("'build/icons'");
   });
 });
