@@ -13,6 +13,14 @@ export type EngineStatus =
   | { readonly available: true; readonly version: string; readonly apiVersion: string; readonly os: string; readonly arch: string; readonly endpoint: string }
   | { readonly available: false; readonly endpoint: string; readonly reason: string };
 
+/** One address of this machine, to offer as a listen or advertise address. */
+export interface NetworkAddress {
+  readonly interface: string;
+  readonly address: string;
+  readonly family: 'IPv4' | 'IPv6';
+  readonly internal: boolean;
+}
+
 export interface SystemInfo {
   readonly hostname: string;
   readonly os: OperatingSystem;
@@ -21,6 +29,7 @@ export interface SystemInfo {
   readonly cpuCount: number;
   readonly memoryBytes: number;
   readonly dataDir: string;
+  readonly addresses: readonly NetworkAddress[];
   readonly engine: EngineStatus;
   readonly skepVersion: string;
   readonly nodeVersion: string;

@@ -1,7 +1,7 @@
 // What this machine is, read from the OS. Shown on the overview and, later, used for placement.
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import type { OperatingSystem } from '../../shared/types.js';
+import type { NetworkAddress, OperatingSystem } from '../../shared/types.js';
 
 export interface HostFacts {
   readonly hostname: string;
@@ -9,6 +9,21 @@ export interface HostFacts {
   readonly architecture: string;
   readonly cpuCount: number;
   readonly memoryBytes: number;
+  readonly addresses: readonly NetworkAddress[];
+}
+
+/** This machine's addresses, non-loopback first: what a person picks to advertise. */
+export function networkAddresses(): NetworkAddress[] {
+  const found: NetworkAddress[] = [];
+  for (const [name, infos] of Object.entries(os.networkInterfaces())) {
+    for (const info of infos ?? []) {
+      const family = info.family === 'IPv6' ? 'IPv6' : 'IPv4';
+      // Link-local IPv6 needs a zone to be usable; nobody advertises it.
+      if (family === 'IPv6' && info.address.toLowerCase().startsWith('fe80:')) continue;
+      found.push({ interface: name, address: info.address, family, internal: info.internal });
+    }
+  }
+  return found.sort((a, b) => Number(a.internal) - Number(b.internal) || (a.family === b.family ? 0 : a.family === 'IPv4' ? -1 : 1));
 }
 
 /** Docker reports `uname -m` spellings; Node reports its own. Keep Docker's words. */
@@ -70,5 +85,6 @@ export async function readHostFacts(): Promise<HostFacts> {
     architecture: dockerArchitecture(os.arch()),
     cpuCount: os.cpus().length,
     memoryBytes: os.totalmem(),
+    addresses: networkAddresses(),
   };
 }

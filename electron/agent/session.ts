@@ -5,6 +5,7 @@ import type { ConnectionPool, Logger } from '../net/index.js';
 export const HEARTBEAT_METHOD = 'dispatcher.heartbeat';
 
 export interface HeartbeatAnswer {
+  readonly clusterId: string;
   readonly leaderId: string | null;
   readonly managers: readonly { readonly nodeId: string; readonly addr: string }[];
   /** The role the swarm wants this node to have. */

@@ -595,6 +595,10 @@ export class SkepDaemon implements SkepService {
 
   private async onHeartbeatAnswer(running: Running, answer: HeartbeatAnswer): Promise<void> {
     for (const { nodeId, addr } of answer.managers) running.knownManagers.set(nodeId, addr);
+    if (answer.clusterId && running.local.clusterId !== answer.clusterId) {
+      running.local = { ...running.local, clusterId: answer.clusterId };
+      await this.local.save(running.local);
+    }
     const addrs = answer.managers.map((m) => m.addr).filter((a) => a !== running.local.advertiseAddr);
     if (addrs.length > 0 && !isDeepStrictEqual([...running.local.managerAddrs].sort(), [...addrs].sort())) {
       running.local = { ...running.local, managerAddrs: addrs };
@@ -726,6 +730,7 @@ export class SkepDaemon implements SkepService {
     const state = manager.store.state;
     const voters = manager.confState().voters;
     return {
+      clusterId: state.cluster?.id ?? '',
       leaderId: manager.leaderId,
       managers: voters.map((id) => ({ nodeId: id, addr: manager.addressOf(id) ?? '' })).filter((m) => m.addr !== ''),
       desiredRole: state.nodes[nodeId]?.spec.role ?? 'worker',

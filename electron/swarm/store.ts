@@ -144,8 +144,15 @@ export function applyCommand(state: SwarmState, command: Command): { state: Swar
       const nodes: Record<string, NodeRecord> = {};
       for (const node of Object.values(state.nodes)) {
         const keepsManager = node.id === command.survivor;
+        // The managers left behind were lost (that is why this runs): Down until they heartbeat again.
         nodes[node.id] = node.role === 'manager' && !keepsManager
-          ? { ...node, role: 'worker', spec: { ...node.spec, role: 'worker' }, updatedAt: command.at }
+          ? {
+              ...node,
+              role: 'worker',
+              spec: { ...node.spec, role: 'worker' },
+              status: { ...node.status, state: 'down', message: 'left behind by --force-new-cluster' },
+              updatedAt: command.at,
+            }
           : node;
       }
       return { state: { ...state, nodes }, result: OK };

@@ -15,6 +15,7 @@ const info: SystemInfo = {
   cpuCount: 4,
   memoryBytes: 4 * 1024 ** 3,
   dataDir: '/var/lib/skep',
+  addresses: [],
   engine: { available: true, endpoint: 'unix:///var/run/docker.sock', version: '20.10.24', apiVersion: '1.41', os: 'linux', arch: 'arm64' },
   skepVersion: '0.1.0',
   nodeVersion: '18.19.0',

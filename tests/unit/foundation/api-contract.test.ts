@@ -14,6 +14,7 @@ const info: SystemInfo = {
   cpuCount: 4,
   memoryBytes: 8 * 1024 ** 3,
   dataDir: '/var/lib/skep',
+  addresses: [],
   engine: { available: false, endpoint: 'unix:///var/run/docker.sock', reason: 'no Docker Engine found' },
   skepVersion: 'test',
   nodeVersion: '20.0.0',
