@@ -15,6 +15,7 @@ import type {
   NodeDescription,
   NodeRole,
   NodeUpdate,
+  RaftView,
   SwarmNode,
   SwarmStatus,
   SystemInfo,
@@ -58,6 +59,7 @@ export interface DaemonOptions {
 
 const LEAVE_METHOD = 'node.leave';
 const RENEW_METHOD = 'ca.renewNodeCertificate';
+const RAFT_VIEW_METHOD = 'raft.view';
 /** Renew when this much of a certificate's lifetime has passed (Swarm renews at a random point in 50–80%). */
 const RENEW_AT_FRACTION = 0.5;
 const RENEW_CHECK_MS = 60 * 60 * 1000;
@@ -175,7 +177,7 @@ export class SkepDaemon implements SkepService {
     if (!running) return { state: 'inactive' };
     const manager = running.manager;
     const nodes = manager ? Object.values(manager.store.state.nodes) : [];
-    const raft = manager?.raftView();
+    const raft = manager ? await this.bestRaftView(running, manager) : undefined;
     const managers = raft ? raft.members.filter((m) => m.role !== 'learner') : [];
     return {
       state: 'active',
@@ -190,6 +192,24 @@ export class SkepDaemon implements SkepService {
       leaderId: raft?.leaderId ?? null,
       ...(raft ? { raft } : {}),
     };
+  }
+
+  /**
+   * Only the leader knows each member's match index, lag and last contact; a follower asks it
+   * (briefly) so every manager's window draws the same ring, and falls back to its own view.
+   */
+  private async bestRaftView(running: Running, manager: Manager): Promise<RaftView> {
+    const local = manager.raftView();
+    const leaderId = local.leaderId;
+    if (leaderId === null || leaderId === running.local.nodeId) return local;
+    const address = manager.addressOf(leaderId);
+    if (!address) return local;
+    try {
+      const fromLeader = await running.pool.request<RaftView>({ address, nodeId: leaderId }, RAFT_VIEW_METHOD, {}, { timeoutMs: 500 });
+      return fromLeader.leaderId === leaderId ? fromLeader : local;
+    } catch {
+      return local;
+    }
   }
 
   // ---- swarm lifecycle ----
@@ -703,6 +723,12 @@ export class SkepDaemon implements SkepService {
           // The certificate states the role the node has now, whatever the old one said.
           const certPem = await issueNodeCertificate(cluster.ca, csrPem, { nodeId, role: node.role === 'manager' ? 'swarm-manager' : 'swarm-worker' });
           return { certPem };
+        },
+        [RAFT_VIEW_METHOD]: async (_body, ctx) => {
+          peerId(ctx);
+          const manager = running.manager;
+          if (!manager) throw skepError('NOT_A_MANAGER');
+          return manager.raftView();
         },
         [LEAVE_METHOD]: async (_body, ctx) => {
           const nodeId = peerId(ctx);
