@@ -2,11 +2,20 @@
 // works); a demoted manager leaves Raft and carries on as a worker; `swarm leave --force` on the last manager
 // wipes the swarm, which stays gone after a restart. Also: key files 0600, data directories 0700, and no
 // secret in any log.
-import { readdirSync, statSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { skepError } from '../../shared/errors.js';
 import { Cluster, daemonErrorLine, expectOk, managerCounts, waitUntil, type SkepNode } from './harness.js';
+
+/** The role a node's certificate states (its OU), and whose it is (its CN). */
+function certificateOf(node: SkepNode): { cn: string; ou: string; notAfter: string } {
+  const pem = readFileSync(path.join(node.dataDir, 'swarm', 'certificates', 'node.crt'), 'utf8');
+  const cert = new X509Certificate(pem);
+  const field = (name: string): string => cert.subject.split('\n').find((line) => line.startsWith(`${name}=`))?.slice(name.length + 1) ?? '';
+  return { cn: field('CN'), ou: field('OU'), notAfter: cert.validTo };
+}
 
 function walk(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -83,6 +92,15 @@ describe('leave, demote and local state', () => {
     // And promoted back.
     expectOk(await m1.cli('node', 'promote', m2.id), 'promote');
     await cluster.waitForNodes(m1, 'm2 Reachable again', (list) => list.find((x) => x.id === m2.id)?.managerStatus?.reachability === 'reachable', 60_000);
+  });
+
+  test("certificates follow the role: the demoted manager's is renewed as a worker's, same node ID", async () => {
+    expect(certificateOf(m1)).toMatchObject({ cn: m1.id, ou: 'swarm-manager' });
+    expect(certificateOf(w1)).toMatchObject({ cn: w1.id, ou: 'swarm-worker' });
+    await waitUntil("m2's certificate to say worker", () => certificateOf(m2).ou === 'swarm-worker');
+    expect(certificateOf(m2).cn).toBe(m2.id);
+    // The renewed certificate still works: m2's heartbeats keep it Ready.
+    await cluster.waitForNodes(m1, 'm2 Ready after renewal', (list) => list.find((x) => x.id === m2.id)?.status.state === 'ready');
   });
 
   test('leave --force on the last manager wipes the swarm; it stays inactive after a restart', async () => {
