@@ -642,8 +642,9 @@ export class SkepDaemon implements SkepService {
   private async renewCertificateIfDue(running: Running, answer: HeartbeatAnswer): Promise<void> {
     const now = Date.now();
     const info = readNodeCertificate(running.credentials.certPem);
-    const actualRole = answer.managers.some((m) => m.nodeId === running.local.nodeId) ? 'swarm-manager' : 'swarm-worker';
-    const roleChanged = info.role !== actualRole && answer.leaderId !== null;
+    // The certificate states the role the swarm wants (spec.role), as the issuing side does.
+    const wantedRole = answer.desiredRole === 'manager' ? 'swarm-manager' : 'swarm-worker';
+    const roleChanged = info.role !== wantedRole && answer.leaderId !== null;
     const due = needsRenewal(running.credentials.certPem, new Date(now), RENEW_AT_FRACTION);
     if (!roleChanged && !due) return;
     if (running.renewing || (!roleChanged && now - running.lastRenewalCheck < RENEW_CHECK_MS)) return;
@@ -720,8 +721,8 @@ export class SkepDaemon implements SkepService {
           if (!node) throw skepError('NODE_NOT_FOUND', nodeId);
           const cluster = this.cluster(manager);
           const { csrPem } = body as { csrPem: string };
-          // The certificate states the role the node has now, whatever the old one said.
-          const certPem = await issueNodeCertificate(cluster.ca, csrPem, { nodeId, role: node.role === 'manager' ? 'swarm-manager' : 'swarm-worker' });
+          // The certificate states the role the swarm wants for the node, whatever the old one said.
+          const certPem = await issueNodeCertificate(cluster.ca, csrPem, { nodeId, role: node.spec.role === 'manager' ? 'swarm-manager' : 'swarm-worker' });
           return { certPem };
         },
         [RAFT_VIEW_METHOD]: async (_body, ctx) => {
