@@ -94,13 +94,23 @@ describe('leave, demote and local state', () => {
     await cluster.waitForNodes(m1, 'm2 Reachable again', (list) => list.find((x) => x.id === m2.id)?.managerStatus?.reachability === 'reachable', 60_000);
   });
 
-  test("certificates follow the role: the demoted manager's is renewed as a worker's, same node ID", async () => {
+  test('certificates follow the role: renewed as a worker on demotion and as a manager on promotion, same node ID', async () => {
     expect(certificateOf(m1)).toMatchObject({ cn: m1.id, ou: 'swarm-manager' });
     expect(certificateOf(w1)).toMatchObject({ cn: w1.id, ou: 'swarm-worker' });
+    // m2 was demoted and promoted back above; its certificate says manager again.
+    await waitUntil("m2's certificate to say manager", () => certificateOf(m2).ou === 'swarm-manager');
+    const before = certificateOf(m2);
+    expectOk(await m1.cli('node', 'demote', m2.id), 'demote');
     await waitUntil("m2's certificate to say worker", () => certificateOf(m2).ou === 'swarm-worker');
-    expect(certificateOf(m2).cn).toBe(m2.id);
-    // The renewed certificate still works: m2's heartbeats keep it Ready.
-    await cluster.waitForNodes(m1, 'm2 Ready after renewal', (list) => list.find((x) => x.id === m2.id)?.status.state === 'ready');
+    expect(certificateOf(m2).cn).toBe(before.cn);
+    // The renewed certificate works: m2's heartbeats keep it Ready, and it can be promoted again.
+    await cluster.waitForNodes(m1, 'm2 a Ready worker', (list) => {
+      const n = list.find((x) => x.id === m2.id);
+      return n?.role === 'worker' && n.status.state === 'ready';
+    });
+    expectOk(await m1.cli('node', 'promote', m2.id), 'promote');
+    await waitUntil("m2's certificate to say manager again", () => certificateOf(m2).ou === 'swarm-manager');
+    await cluster.waitForNodes(m1, 'm2 Reachable again', (list) => list.find((x) => x.id === m2.id)?.managerStatus?.reachability === 'reachable', 60_000);
   });
 
   test('leave --force on the last manager wipes the swarm; it stays inactive after a restart', async () => {
