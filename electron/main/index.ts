@@ -1,11 +1,12 @@
 // The Electron shell: one window, a tray, the embedded node. Everything with logic lives in the
 // modules beside this file; this one only connects them to Electron's objects.
-import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, session, Tray } from 'electron';
+import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, safeStorage, session, Tray } from 'electron';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ensureDataDir } from '../agent/data-dir.js';
 import { SkepDaemon } from '../swarm/daemon.js';
 import { registerIpc } from './ipc.js';
+import { safeStorageSealer } from './secret-sealer.js';
 import { applicationMenuTemplate, type MenuActions } from './menus.js';
 import { applyContentSecurityPolicy, denyAllPermissions, hardenWebContents, secureWebPreferences } from './security.js';
 import { createTrayController, trayIconPath } from './tray.js';
@@ -43,7 +44,8 @@ async function start(): Promise<void> {
 
   // The node starts before the window so the first paint already has real data.
   const dataDir = await ensureDataDir(path.join(app.getPath('userData'), 'node'));
-  const service = new SkepDaemon({ dataDir });
+  const sealer = safeStorageSealer(safeStorage);
+  const service = new SkepDaemon({ dataDir, ...(sealer ? { secretSealer: sealer } : {}) });
   await service.start();
   const unregisterIpc = registerIpc({
     ipcMain,

@@ -41,7 +41,7 @@ import {
   readNodeCertificate,
 } from './ca/index.js';
 import { joinCluster, joinHandlers, type RegisteredNode } from './ca/join.js';
-import { LocalStore, type LocalSwarmState, type NodeCredentials } from './local-state.js';
+import { LocalStore, type LocalSwarmState, type NodeCredentials, type SecretSealer } from './local-state.js';
 import { Manager, RAFT_METHOD, type HeartbeatReport } from './manager.js';
 import type { NodeRecord, SwarmState } from './store.js';
 
@@ -55,6 +55,8 @@ export interface DaemonOptions {
   readonly electionTick?: number;
   /** How long a write waits for Raft before failing with the no-leader error. */
   readonly proposalTimeoutMs?: number;
+  /** Seals the node key at rest (the desktop app passes one built on Electron's safeStorage). */
+  readonly secretSealer?: SecretSealer;
 }
 
 const LEAVE_METHOD = 'node.leave';
@@ -101,7 +103,7 @@ export class SkepDaemon implements SkepService {
   private statusTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: DaemonOptions) {
-    this.local = new LocalStore(options.dataDir);
+    this.local = new LocalStore(options.dataDir, options.secretSealer);
     this.logger = options.logger ?? noopLogger;
     this.heartbeatPeriodMs = options.heartbeatPeriodMs ?? 2000;
   }

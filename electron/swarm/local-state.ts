@@ -24,11 +24,23 @@ export interface NodeCredentials {
   readonly caCertPem: string;
 }
 
+/**
+ * Seals the node's private key at rest with the operating system's keychain (the desktop app
+ * passes Electron's safeStorage). Headless daemons rely on file modes alone, as dockerd does.
+ */
+export interface SecretSealer {
+  seal(plain: string): Buffer;
+  open(sealed: Buffer): string;
+}
+
 export class LocalStore {
   readonly swarmDir: string;
   readonly raftDir: string;
 
-  constructor(dataDir: string) {
+  constructor(
+    dataDir: string,
+    private readonly sealer?: SecretSealer,
+  ) {
     this.swarmDir = path.join(dataDir, 'swarm');
     this.raftDir = path.join(this.swarmDir, 'raft');
   }
@@ -60,14 +72,33 @@ export class LocalStore {
   }
 
   async loadCredentials(): Promise<NodeCredentials> {
-    const [certPem, keyPem, caCertPem] = await Promise.all(['node.crt', 'node.key', 'ca.crt'].map((name) => readFile(this.file(path.join('certificates', name)), 'utf8')));
-    return { certPem: certPem ?? '', keyPem: keyPem ?? '', caCertPem: caCertPem ?? '' };
+    const dir = this.file('certificates');
+    const [certPem, caCertPem] = await Promise.all([readFile(path.join(dir, 'node.crt'), 'utf8'), readFile(path.join(dir, 'ca.crt'), 'utf8')]);
+    return { certPem, keyPem: await this.loadKey(dir), caCertPem };
+  }
+
+  private async loadKey(dir: string): Promise<string> {
+    let sealed: Buffer | undefined;
+    try {
+      sealed = await readFile(path.join(dir, 'node.key.sealed'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    if (sealed === undefined) return readFile(path.join(dir, 'node.key'), 'utf8');
+    if (!this.sealer) throw new Error(`The node key in ${dir} is sealed with the desktop app's keychain; start Skep's desktop app to use this data folder.`);
+    return this.sealer.open(sealed);
   }
 
   async saveCredentials(credentials: NodeCredentials): Promise<void> {
     const dir = this.file('certificates');
     await ensureSecretDir(dir);
-    await writeSecretFile(path.join(dir, 'node.key'), credentials.keyPem);
+    if (this.sealer) {
+      await writeSecretFile(path.join(dir, 'node.key.sealed'), this.sealer.seal(credentials.keyPem));
+      await rm(path.join(dir, 'node.key'), { force: true });
+    } else {
+      await writeSecretFile(path.join(dir, 'node.key'), credentials.keyPem);
+      await rm(path.join(dir, 'node.key.sealed'), { force: true });
+    }
     await writeSecretFile(path.join(dir, 'node.crt'), credentials.certPem);
     await writeSecretFile(path.join(dir, 'ca.crt'), credentials.caCertPem);
   }
