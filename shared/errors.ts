@@ -34,6 +34,10 @@ export const ERROR_CATALOG = {
     'This node is not part of a swarm'),
   NOT_A_MANAGER: entry(false, () =>
     'This node is not a swarm manager. Worker nodes can\'t be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.'),
+  NOT_A_MANAGER_NO_SWARM: entry(false, () =>
+    'This node is not a swarm manager. Use "skep swarm init" or "skep swarm join" to connect this node to swarm and try again.'),
+  LISTEN_FAILED: entry(false, (address: string, reason: string) =>
+    `could not listen on ${address}: ${reason}`),
   LEAVE_LAST_MANAGER: entry(true, () =>
     'You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.'),
   LEAVE_LOSES_QUORUM: entry(true, (remaining: number, total: number) =>

@@ -551,7 +551,12 @@ export class SkepDaemon implements SkepService {
       hello: () => ({ caCertPem: credentials.caCertPem }),
       logger: this.logger,
     });
-    await running.server.listen(listen.port, listen.host);
+    try {
+      await running.server.listen(listen.port, listen.host);
+    } catch (error) {
+      pool.close();
+      throw listenError(formatAddress(listen.host, listen.port), error);
+    }
     running.session = new AgentSession({
       pool,
       periodMs: this.heartbeatPeriodMs,
@@ -778,7 +783,9 @@ export class SkepDaemon implements SkepService {
   }
 
   private async managerCall<T>(action: (manager: Manager, running: Running) => Promise<T>): Promise<T> {
-    const running = this.requireRunning();
+    // Docker's words for a manager command on a node outside any swarm.
+    if (!this.running) throw skepError('NOT_A_MANAGER_NO_SWARM');
+    const running = this.running;
     return action(this.requireManager(), running);
   }
 
@@ -805,6 +812,22 @@ export class SkepDaemon implements SkepService {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
+}
+
+/** Why the cluster port could not be opened, in words a person can act on. */
+function listenError(address: string, error: unknown): SkepError {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  const reason =
+    code === 'EADDRINUSE'
+      ? 'the address is already in use (another Skep node, or a Docker swarm manager on the same port?)'
+      : code === 'EADDRNOTAVAIL'
+        ? 'this machine has no such address'
+        : code === 'EACCES'
+          ? 'permission denied (ports below 1024 need root)'
+          : error instanceof Error
+            ? error.message
+            : String(error);
+  return skepError('LISTEN_FAILED', address, reason);
 }
 
 /** Replaces a Raft directory with one holding `state` as a snapshot whose only voter is `self`. */

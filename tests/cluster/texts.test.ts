@@ -28,9 +28,23 @@ describe('every CLI refusal, word for word', () => {
     refused(await spare.cli('swarm', 'leave', '--force'), skepError('NOT_IN_SWARM'));
   });
 
+  test('manager commands on a node outside any swarm say how to get into one', async () => {
+    for (const args of [['node', 'ls'], ['node', 'inspect', 'self'], ['swarm', 'join-token', 'worker']]) {
+      refused(await spare.cli(...args), skepError('NOT_A_MANAGER_NO_SWARM'));
+    }
+  });
+
   test('already part of a swarm: init twice', async () => {
     await cluster.init(m1);
     refused(await m1.cli('swarm', 'init', '--listen-addr', m1.addr), skepError('SWARM_EXISTS'));
+  });
+
+  test('a cluster port already in use is named, and the node stays out of any swarm', async () => {
+    refused(
+      await spare.cli('swarm', 'init', '--listen-addr', m1.addr),
+      skepError('LISTEN_FAILED', m1.addr, 'the address is already in use (another Skep node, or a Docker swarm manager on the same port?)'),
+    );
+    expect(await spare.status()).toEqual({ state: 'inactive' });
   });
 
   test('the last manager: leave is refused (force would erase the swarm), demote is refused', async () => {
