@@ -5,7 +5,7 @@ import { createClient } from '../../../shared/client.js';
 import { dispatchCall } from '../../../shared/dispatch.js';
 import { ERROR_CATALOG, SkepError, skepError, toErrorEnvelope } from '../../../shared/errors.js';
 import type { SwarmStatus, SystemInfo } from '../../../shared/types.js';
-import { serviceWith } from '../../support/api-stub.js';
+import { serviceWith } from '../../support/service-double.js';
 
 const info: SystemInfo = {
   hostname: 'pi-1',

@@ -15,7 +15,7 @@ import type { Menu, MenuItemConstructorOptions, NativeImage } from 'electron';
 import { swarmHealth } from '../../../shared/health.js';
 import type { SwarmStatus } from '../../../shared/types.js';
 import type { EventListener, SkepService } from '../../../shared/api.js';
-import { serviceWith } from '../../support/api-stub.js';
+import { serviceWith } from '../../support/service-double.js';
 import { IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL } from '../../../shared/bridge.js';
 
 const APP = 'file:///opt/Skep/resources/app/out/renderer';

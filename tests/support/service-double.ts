@@ -1,4 +1,4 @@
-// A SkepService for tests that exercise a transport, not the node: the methods a test gives are
+// A SkepService double for tests that exercise a transport, not the node: the methods a test gives are
 // used, every other method rejects, so an unexpected call fails the test loudly.
 import type { SkepService } from '../../shared/api.js';
 
