@@ -40,6 +40,45 @@ async function measureFailover(survivors: readonly SkepNode[], target: string, k
   return succeededAt - killedAt;
 }
 
+/**
+ * `writers` loops writing through whichever managers answer, round robin, until stopped; every
+ * write whose `write` returned a key/value counts as acknowledged.
+ */
+function keepWriting(
+  managers: readonly SkepNode[],
+  writers: number,
+  idleMs: number,
+  write: (via: SkepNode, i: number) => Promise<[string, string] | undefined>,
+): { acked: Map<string, string>; attempted: () => number; stop: () => Promise<void> } {
+  const acked = new Map<string, string>();
+  let attempted = 0;
+  let stopped = false;
+  let n = 0;
+  const loop = async (): Promise<void> => {
+    while (!stopped) {
+      const i = n++;
+      const candidates = managers.filter((m) => m.responsive);
+      const via = candidates[i % candidates.length];
+      if (!via) {
+        await sleep(idleMs);
+        continue;
+      }
+      attempted++;
+      const done = await write(via, i);
+      if (done) acked.set(done[0], done[1]);
+    }
+  };
+  const running = Array.from({ length: writers }, () => loop());
+  return {
+    acked,
+    attempted: () => attempted,
+    stop: async () => {
+      stopped = true;
+      await Promise.all(running);
+    },
+  };
+}
+
 describe('failover, quorum loss and durability with three managers', () => {
   const cluster = new Cluster({ subnet: 33 });
   let managers: SkepNode[] = [];
@@ -99,25 +138,12 @@ describe('failover, quorum loss and durability with three managers', () => {
   test('nothing acknowledged is lost: labels written through a kill -9 and restart of the leader', async () => {
     const old = await waitHealthy(cluster, managers);
     const target = old.id;
-    const acked = new Map<string, string>();
-    let attempted = 0;
-    let stop = false;
-    let n = 0;
-    const writer = async (): Promise<void> => {
-      while (!stop) {
-        const i = n++;
-        const candidates = managers.filter((m) => m.responsive);
-        const via = candidates[i % candidates.length];
-        if (!via) {
-          await sleep(50);
-          continue;
-        }
-        attempted++;
-        const result = await labelAdd(via, target, `k${i}`, `v${i}`);
-        if (result.code === 0) acked.set(`k${i}`, `v${i}`);
-      }
-    };
-    const writers = [writer(), writer(), writer()];
+    const writing = keepWriting(managers, 3, 50, async (via, i) => {
+      const key = `k${i}`;
+      const result = await labelAdd(via, target, key, `v${i}`);
+      return result.code === 0 ? [key, `v${i}`] : undefined;
+    });
+    const acked = writing.acked;
     const ackedAfter = async (count: number, what: string): Promise<void> => {
       const base = acked.size;
       await waitUntil(what, () => acked.size >= base + count, { timeoutMs: 60_000 });
@@ -129,9 +155,8 @@ describe('failover, quorum loss and durability with three managers', () => {
     await old.start();
     await waitHealthy(cluster, managers, 60_000);
     await ackedAfter(5, 'writes after the restart');
-    stop = true;
-    await Promise.all(writers);
-    console.log(`durability: ${attempted} label writes attempted, ${acked.size} acknowledged`);
+    await writing.stop();
+    console.log(`durability: ${writing.attempted()} label writes attempted, ${acked.size} acknowledged`);
 
     for (const m of managers) {
       const inspected = JSON.parse(expectOk(await m.cli('node', 'inspect', target), `node inspect on ${m.name}`).stdout) as SwarmNode[];
@@ -144,38 +169,24 @@ describe('failover, quorum loss and durability with three managers', () => {
   test('nothing acknowledged is lost: API writers at full speed while every manager is killed -9 at once and restarted', async () => {
     const leader = await waitHealthy(cluster, managers);
     const target = managers.find((m) => m !== leader)?.id as string;
-    const acked = new Map<string, string>();
-    let attempted = 0;
-    let stop = false;
-    let n = 0;
-    const writer = async (): Promise<void> => {
-      while (!stop) {
-        const i = n++;
-        const candidates = managers.filter((m) => m.responsive);
-        const via = candidates[i % candidates.length];
-        if (!via) {
-          await sleep(20);
-          continue;
-        }
-        attempted++;
-        try {
-          await via.api((api) => api.nodeUpdate(target, { labelAdd: { [`a${i}`]: `v${i}` } }));
-          acked.set(`a${i}`, `v${i}`);
-        } catch {
-          await sleep(20); // refused or connection lost: not acknowledged
-        }
+    const writing = keepWriting(managers, 8, 20, async (via, i) => {
+      try {
+        await via.api((api) => api.nodeUpdate(target, { labelAdd: { [`a${i}`]: `v${i}` } }));
+        return [`a${i}`, `v${i}`];
+      } catch {
+        await sleep(20); // refused or connection lost: not acknowledged
+        return undefined;
       }
-    };
-    const writers = Array.from({ length: 8 }, () => writer());
+    });
+    const acked = writing.acked;
     await waitUntil('50 acknowledged writes', () => acked.size >= 50, { timeoutMs: 60_000 });
     await Promise.all(managers.map((m) => m.kill9()));
     const ackedAtKill = acked.size;
     await Promise.all(managers.map((m) => m.start()));
     await waitHealthy(cluster, managers, 60_000);
     await waitUntil('more acknowledged writes after the restart', () => acked.size >= ackedAtKill + 20, { timeoutMs: 60_000 });
-    stop = true;
-    await Promise.all(writers);
-    console.log(`durability (all managers killed): ${attempted} writes attempted, ${acked.size} acknowledged, ${ackedAtKill} before the kill`);
+    await writing.stop();
+    console.log(`durability (all managers killed): ${writing.attempted()} writes attempted, ${acked.size} acknowledged, ${ackedAtKill} before the kill`);
 
     for (const m of managers) {
       const labels = (await m.api(async (api) => {
