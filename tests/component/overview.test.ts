@@ -4,22 +4,16 @@ import HealthBanner from '../../renderer/src/components/HealthBanner.svelte';
 import MachineFacts from '../../renderer/src/components/MachineFacts.svelte';
 import { swarmHealth } from '../../shared/health.js';
 import type { SystemInfo } from '../../shared/types.js';
+import { systemInfo } from '../support/system-info.js';
 import { status } from './fixtures.js';
 
 afterEach(cleanup);
 
-const info: SystemInfo = {
+const info: SystemInfo = systemInfo({
   hostname: 'nas',
-  os: { platform: 'linux', name: 'Debian GNU/Linux 12 (bookworm)', version: '12', kernel: '6.1.0' },
-  architecture: 'aarch64',
-  cpuCount: 4,
   memoryBytes: 4 * 1024 ** 3,
-  dataDir: '/var/lib/skep',
-  addresses: [],
   engine: { available: true, endpoint: 'unix:///var/run/docker.sock', version: '20.10.24', apiVersion: '1.41', os: 'linux', arch: 'arm64' },
-  skepVersion: '0.1.0',
-  nodeVersion: '18.19.0',
-};
+});
 
 describe('MachineFacts', () => {
   it('shows the facts with units a person reads', () => {

@@ -6,19 +6,9 @@ import { dispatchCall } from '../../../shared/dispatch.js';
 import { ERROR_CATALOG, SkepError, skepError, toErrorEnvelope } from '../../../shared/errors.js';
 import type { SwarmStatus, SystemInfo } from '../../../shared/types.js';
 import { serviceWith } from '../../support/service-double.js';
+import { systemInfo } from '../../support/system-info.js';
 
-const info: SystemInfo = {
-  hostname: 'pi-1',
-  os: { platform: 'linux', name: 'Debian GNU/Linux 12 (bookworm)', version: '12', kernel: '6.1.0' },
-  architecture: 'aarch64',
-  cpuCount: 4,
-  memoryBytes: 8 * 1024 ** 3,
-  dataDir: '/var/lib/skep',
-  addresses: [],
-  engine: { available: false, endpoint: 'unix:///var/run/docker.sock', reason: 'no Docker Engine found' },
-  skepVersion: 'test',
-  nodeVersion: '20.0.0',
-};
+const info: SystemInfo = systemInfo();
 
 class RecordingApi {
   calls: string[] = [];
