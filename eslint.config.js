@@ -39,11 +39,34 @@ export default tseslint.config(
     },
   },
   {
-    files: ['electron/{raft,swarm,agent,net,provision,server,cli}/**/*.ts'],
+    files: ['electron/{raft,swarm,agent,net,provision,server,cli,node,protocol}/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: [electronOnlyInShell] }],
     },
   },
+  // The arrows of DESIGN.md: main, cli → node → swarm, agent, provision → protocol → net → shared.
+  ...[
+    { room: 'net', may: 'shared/ only', banned: ['protocol', 'node', 'swarm', 'agent', 'provision', 'server', 'cli', 'main', 'raft'] },
+    { room: 'protocol', may: 'net/ and shared/', banned: ['node', 'swarm', 'agent', 'provision', 'server', 'cli', 'main', 'raft'] },
+    { room: 'swarm', may: 'protocol/, net/, raft/ and shared/ — never agent/ or node/', banned: ['node', 'agent', 'provision', 'server', 'cli', 'main'] },
+    { room: 'agent', may: 'protocol/, net/ and shared/ — never swarm/ or node/', banned: ['node', 'swarm', 'provision', 'server', 'cli', 'main', 'raft'] },
+    { room: 'node', may: 'swarm/, agent/, provision/, protocol/, net/ and shared/', banned: ['server', 'cli', 'main'] },
+  ].map(({ room, may, banned }) => ({
+    files: [`electron/${room}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [electronOnlyInShell], patterns: [{ group: banned.flatMap((b) => [`**/electron/${b}/**`, `../${b}/*`, `../../${b}/*`, `../../../${b}/*`, `../${b}`, `../../${b}`]), message: `electron/${room} may import ${may}.` }] }],
+    },
+  })),
+  // Inside swarm/: the manager composes its components; they use state/ and never each other.
+  ...['controlapi', 'dispatcher', 'orchestrator', 'scheduler', 'roles'].map((component) => ({
+    files: [`electron/swarm/${component}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [electronOnlyInShell], patterns: [
+        { group: ['controlapi', 'dispatcher', 'orchestrator', 'scheduler', 'roles'].filter((c) => c !== component).map((c) => `../${c}/*`).concat(['../manager.js']), message: `swarm/${component} uses state/ and never the other components; the manager composes them.` },
+        { group: ['**/electron/node/**', '../../../node/*', '../../../agent/*', '../../agent/*', '../../node/*'], message: 'swarm/ never imports agent/ or node/.' },
+      ] }],
+    },
+  })),
   {
     files: ['electron/raft/**/*.ts'],
     rules: {

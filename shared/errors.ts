@@ -59,6 +59,14 @@ export const ERROR_CATALOG = {
   NO_LEADER: entry(false, () =>
     'The swarm does not have a leader. It\'s possible that too few managers are online. Make sure more than half of the managers are online.'),
 
+  // Trust between nodes (electron/protocol): who may call what.
+  PERMISSION_DENIED: entry(false, (method: string, reason: string) =>
+    `permission denied: ${method}: ${reason}`),
+  NODE_REMOVED: entry(false, () =>
+    'This node was removed from the swarm. Use "skep swarm leave --force" to clean up its swarm state, then join again with a new token.'),
+  SWARM_FAILED: entry(false, (reason: string, remedy: string) =>
+    `This node's swarm manager has stopped: ${reason}. ${remedy}`),
+
   // Transport and PKI
   PEER_UNREACHABLE: entry(false, (address: string, reason: string) =>
     `cannot connect to ${address}: ${reason}`),

@@ -1,3 +1,4 @@
+import type { ErrorCode } from './errors.js';
 // Domain types every side shares. Plain data only: they cross IPC, WebSocket and the control socket.
 
 export interface OperatingSystem {
@@ -96,6 +97,14 @@ export interface RaftView {
   readonly members: readonly RaftMemberView[];
 }
 
+/** This node's manager has stopped (its storage failed) or the node was removed from the swarm. */
+export interface SwarmFailure {
+  readonly code: ErrorCode;
+  readonly message: string;
+  /** True when Skep retries by itself (a full disk); false when a person must act (the message says how). */
+  readonly recovering: boolean;
+}
+
 export type SwarmStatus =
   | { readonly state: 'inactive' }
   | {
@@ -112,6 +121,8 @@ export type SwarmStatus =
       readonly leaderId: string | null;
       /** The Raft view, present on managers. */
       readonly raft?: RaftView;
+      /** Present while this node can't do its part (see SwarmFailure). */
+      readonly failure?: SwarmFailure;
     };
 
 export interface InitRequest {

@@ -1,37 +1,53 @@
 // A node's session with the managers: a heartbeat every period to the leader (or any manager,
 // which forwards it), following leader changes from the answers, as Swarm's agent does.
-import type { ConnectionPool, Logger } from '../net/index.js';
+// Every manager is dialled as a manager: its certificate must say swarm-manager, and where the
+// node ID is known (from earlier answers) the certificate must be that node's — so a worker
+// listening at a manager's old address can never pass for one.
+import { SkepError } from '../../shared/errors.js';
+import type { ConnectionPool, Logger, PeerRef } from '../net/index.js';
+import { call, type HeartbeatAnswer, type HeartbeatReport } from '../protocol/index.js';
 
-export const HEARTBEAT_METHOD = 'dispatcher.heartbeat';
+export type { HeartbeatAnswer, HeartbeatReport };
 
-export interface HeartbeatAnswer {
-  readonly clusterId: string;
-  readonly leaderId: string | null;
-  readonly managers: readonly { readonly nodeId: string; readonly addr: string }[];
-  /** The role the swarm wants this node to have. */
-  readonly desiredRole: 'manager' | 'worker';
+/** A manager as the session knows it: an address, and its node ID once an answer named it. */
+export interface KnownManager {
+  readonly addr: string;
+  readonly nodeId?: string;
 }
 
 export interface SessionOptions {
   readonly pool: ConnectionPool;
   readonly periodMs: number;
-  readonly managers: () => readonly string[];
-  readonly report: () => Promise<unknown>;
-  readonly onAnswer: (answer: HeartbeatAnswer, from: string) => void;
+  readonly managers: () => readonly KnownManager[];
+  readonly report: () => Promise<HeartbeatReport>;
+  readonly onAnswer: (answer: HeartbeatAnswer, from: KnownManager) => void;
+  /** A manager said this node was removed from the swarm: the session has stopped. */
+  readonly onRemoved: () => void;
   readonly onFailure?: (error: unknown) => void;
   readonly logger: Logger;
 }
 
+export function managerRef(manager: KnownManager): PeerRef {
+  return manager.nodeId === undefined
+    ? { address: manager.addr, role: 'swarm-manager' }
+    : { address: manager.addr, nodeId: manager.nodeId, role: 'swarm-manager' };
+}
+
 export class AgentSession {
   private timer: NodeJS.Timeout | undefined;
-  private preferred: string | undefined;
+  private preferred: KnownManager | undefined;
   private running = false;
   private beating = false;
   private firstSuccess: Promise<void>;
   private markFirstSuccess!: () => void;
+  private failFirst!: (error: Error) => void;
 
   constructor(private readonly options: SessionOptions) {
-    this.firstSuccess = new Promise((resolve) => (this.markFirstSuccess = resolve));
+    this.firstSuccess = new Promise((resolve, reject) => {
+      this.markFirstSuccess = resolve;
+      this.failFirst = reject;
+    });
+    this.firstSuccess.catch(() => undefined);
   }
 
   start(): void {
@@ -41,13 +57,9 @@ export class AgentSession {
     this.timer.unref();
   }
 
-  /** Resolves after the first heartbeat a manager accepted. */
+  /** Resolves after the first heartbeat a manager accepted; rejects if the node was removed first. */
   accepted(): Promise<void> {
     return this.firstSuccess;
-  }
-
-  preferManager(address: string): void {
-    this.preferred = address;
   }
 
   stop(): void {
@@ -61,17 +73,22 @@ export class AgentSession {
     try {
       const report = await this.options.report();
       const known = this.options.managers();
-      const order = this.preferred ? [this.preferred, ...known.filter((a) => a !== this.preferred)] : [...known];
+      const preferred = this.preferred;
+      const order = preferred ? [preferred, ...known.filter((m) => m.addr !== preferred.addr)] : [...known];
       let lastError: unknown = new Error('no manager address known');
-      for (const address of order) {
+      for (const manager of order) {
         try {
-          const answer = await this.options.pool.request<HeartbeatAnswer>({ address }, HEARTBEAT_METHOD, report, { timeoutMs: this.options.periodMs });
-          const leaderAddr = answer.managers.find((m) => m.nodeId === answer.leaderId)?.addr;
-          if (leaderAddr) this.preferred = leaderAddr;
-          this.options.onAnswer(answer, address);
+          const answer = await call(this.options.pool, managerRef(manager), 'dispatcher.heartbeat', report, { timeoutMs: this.options.periodMs });
+          const leader = answer.managers.find((m) => m.nodeId === answer.leaderId);
+          if (leader) this.preferred = { addr: leader.addr, nodeId: leader.nodeId };
+          this.options.onAnswer(answer, manager);
           this.markFirstSuccess();
           return;
         } catch (error) {
+          if (error instanceof SkepError && error.code === 'NODE_REMOVED') {
+            this.removed(error);
+            return;
+          }
           lastError = error;
         }
       }
@@ -79,5 +96,14 @@ export class AgentSession {
     } finally {
       this.beating = false;
     }
+  }
+
+  /** Stops for good: retrying would only be refused again. */
+  removed(error: Error): void {
+    if (!this.running) return;
+    this.stop();
+    this.failFirst(error);
+    this.options.logger.warn('agent: a manager says this node was removed from the swarm; the session stopped');
+    this.options.onRemoved();
   }
 }

@@ -2,7 +2,7 @@
 import { defaultControlAddress, defaultDataDir, ensureDataDir } from '../agent/data-dir.js';
 import type { Logger } from '../net/index.js';
 import { startControlServer } from '../server/control-socket.js';
-import { SkepDaemon } from '../swarm/daemon.js';
+import { SkepDaemon } from '../node/daemon.js';
 
 export interface DaemonCommandOptions {
   readonly dataDir?: string;

@@ -1,7 +1,7 @@
 // `skep info`: this machine's facts, as the overview shows them (like `docker info`, much shorter).
 import type { SystemInfo } from '../../shared/types.js';
 import { defaultDataDir } from '../agent/data-dir.js';
-import { SkepDaemon } from '../swarm/daemon.js';
+import { SkepDaemon } from '../node/daemon.js';
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];

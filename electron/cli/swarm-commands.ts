@@ -103,10 +103,13 @@ export function swarmCommand(client: ClientFactory): Command {
     .addOption(new Option('--format <format>', 'Format the output').choices(['json', 'table']).default('table'))
     .action(async (options: { format: string }) => {
       const status = await client().getSwarmStatus();
+      // A node that can't do its part says so and fails, so scripts and monitoring notice (Docker's info says "Swarm: error").
+      if (status.state === 'active' && status.failure) process.exitCode = 1;
       if (options.format === 'json') return print(JSON.stringify(status, null, 2));
       if (status.state === 'inactive') return print('Swarm: inactive');
       const lines = [
-        'Swarm: active',
+        status.failure ? 'Swarm: error' : 'Swarm: active',
+        ...(status.failure ? [` Error: ${status.failure.message}`] : []),
         ` NodeID: ${status.nodeId}`,
         ` Is Manager: ${status.role === 'manager'}`,
         ` Managers: ${status.managers} (${status.reachableManagers} reachable)`,

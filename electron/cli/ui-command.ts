@@ -6,7 +6,7 @@ import type { SkepService } from '../../shared/api.js';
 import { defaultControlAddress, defaultDataDir, ensureDataDir } from '../agent/data-dir.js';
 import { connectControl } from './control-client.js';
 import { startBrowserServer, type BrowserServer } from '../server/browser-server.js';
-import { SkepDaemon } from '../swarm/daemon.js';
+import { SkepDaemon } from '../node/daemon.js';
 
 export interface UiOptions {
   readonly host: string;

@@ -4,7 +4,7 @@ import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, safeStora
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ensureDataDir } from '../agent/data-dir.js';
-import { SkepDaemon } from '../swarm/daemon.js';
+import { SkepDaemon } from '../node/daemon.js';
 import { registerIpc } from './ipc.js';
 import { safeStorageSealer } from './secret-sealer.js';
 import { applicationMenuTemplate, type MenuActions } from './menus.js';

@@ -1,7 +1,7 @@
 // The node's private key sealed with the OS keychain (Keychain, DPAPI, libsecret/kwallet) through
 // Electron's safeStorage — part of Electron's security checklist for secrets at rest.
 import type { SafeStorage } from 'electron';
-import type { SecretSealer } from '../swarm/local-state.js';
+import type { SecretSealer } from '../node/local-state.js';
 
 /**
  * A sealer when the OS offers real encryption; undefined otherwise (Linux without a keyring gives

@@ -73,6 +73,8 @@ export class ConnectionPool {
   private readonly maxBackoffMs: number;
   private readonly maxQueued: number;
   private closed = false;
+  /** Connections closed on purpose by setCredentials. */
+  private readonly retired = new Set<RpcConnection>();
 
   constructor(private readonly options: PoolOptions) {
     this.context = createMutualContext(options.credentials);
@@ -89,7 +91,15 @@ export class ConnectionPool {
    */
   setCredentials(credentials: TlsCredentials, options: { closeExisting?: boolean } = {}): void {
     this.context = createMutualContext(credentials);
-    if (options.closeExisting === true) for (const p of this.peers.values()) p.connection?.close();
+    if (options.closeExisting !== true) return;
+    for (const p of this.peers.values()) {
+      const connection = p.connection;
+      if (!connection) continue;
+      // Closed on purpose, not lost: listeners (Raft's fast failover) must not hear of it.
+      p.connection = null;
+      this.retired.add(connection);
+      connection.close();
+    }
   }
 
   /** Raft uses a reset connection as a fast failure signal. Returns an unsubscribe function. */
@@ -204,7 +214,7 @@ export class ConnectionPool {
     state.connection = connection;
     connection.onClose((error) => {
       if (state.connection === connection) state.connection = null;
-      if (!this.closed) this.emit({ peer: ref, wasConnected: true, error });
+      if (!this.closed && !this.retired.delete(connection)) this.emit({ peer: ref, wasConnected: true, error });
     });
     const queued = state.queue;
     state.queue = [];

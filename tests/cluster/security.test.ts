@@ -72,11 +72,16 @@ describe('tokens, removed nodes and hostile connections', () => {
     expect(m1.logs()).not.toContain(foreign.slice(-25));
   });
 
-  test('a removed node cannot reconnect: its certificate is refused and it never shows up again', async () => {
+  test('a removed node is told so, stops for good and says why; it never shows up again', async () => {
     await cluster.waitForNodes(m1, `${w1.name} Ready`, (nodes) => nodes.some((n) => n.id === w1.id && n.status.state === 'ready'));
     expectOk(await m1.cli('node', 'rm', '--force', w1.id), 'node rm --force of a live worker');
-    // Its daemon keeps heartbeating with its old certificate; the manager refuses it at the TLS layer.
-    await waitUntil('m1 to refuse the removed node\'s certificate', () => m1.logs().includes(`"reason":"node certificate revoked","nodeId":"${w1.id}"`));
+    const removed = skepError('NODE_REMOVED');
+    // The manager cuts its connection with a last word; the node stops its session and keeps saying why.
+    await waitUntil('the removed node to say it was removed', async () => {
+      const status = await w1.status();
+      return status.state === 'active' && status.failure?.code === 'NODE_REMOVED';
+    });
+    expect(await w1.status()).toMatchObject({ state: 'active', failure: { code: 'NODE_REMOVED', message: removed.message, recovering: false } });
     const deadline = Date.now() + 5000; // ten heartbeat periods
     while (Date.now() < deadline) {
       expect((await m1.nodes()).map((n) => n.id)).not.toContain(w1.id);
@@ -84,6 +89,12 @@ describe('tokens, removed nodes and hostile connections', () => {
     }
     refused(await m1.cli('node', 'inspect', w1.id), skepError('NODE_NOT_FOUND', w1.id));
     expect(w1.running).toBe(true);
+    // It survives a restart in that state, and `swarm leave` cleans it up.
+    await w1.stop();
+    await w1.start();
+    expect(await w1.status()).toMatchObject({ failure: { code: 'NODE_REMOVED' } });
+    expectOk(await w1.cli('swarm', 'leave'), 'leave after removal');
+    expect(await w1.status()).toEqual({ state: 'inactive' });
   });
 
   test('garbage bytes and half-open connections on the cluster port leave the node running', async () => {

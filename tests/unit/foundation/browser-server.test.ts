@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { SkepDaemon } from '../../../electron/swarm/daemon.js';
+import { SkepDaemon } from '../../../electron/node/daemon.js';
 import { startBrowserServer, type BrowserServer } from '../../../electron/server/browser-server.js';
 import type { ReplyFrame } from '../../../shared/wire.js';
 

@@ -1,7 +1,7 @@
 // The replicated swarm state and the commands that change it. Every manager applies the same
 // committed commands in the same order, so apply() is deterministic: no clock (timestamps come
 // inside commands, from the proposer), no randomness, no I/O.
-import type { NodeAvailability, NodeDescription, NodeRole, NodeState } from '../../shared/types.js';
+import type { NodeAvailability, NodeDescription, NodeRole, NodeState } from '../../../shared/types.js';
 
 export interface ClusterRecord {
   readonly id: string;
@@ -13,6 +13,8 @@ export interface ClusterRecord {
 
 export interface NodeRecord {
   readonly id: string;
+  /** The Raft index of the last write to this node (Docker's Version.Index). */
+  readonly version?: number;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly spec: { readonly role: NodeRole; readonly availability: NodeAvailability; readonly labels: Readonly<Record<string, string>> };
@@ -57,24 +59,36 @@ export function decodeCommand(data: Uint8Array): Command {
   return JSON.parse(new TextDecoder().decode(data)) as Command;
 }
 
-/** The state machine. Holds the state; `apply` returns a new state object each time. */
+/** One applied change, as the change feed delivers it. `command` is absent after a snapshot restore. */
+export interface StoreChange {
+  readonly index: number;
+  readonly state: SwarmState;
+  readonly previous: SwarmState;
+  readonly command?: Command;
+}
+
+/**
+ * The state machine. Holds the state; `apply` returns a new state object each time, and every
+ * applied change goes to the change feed (`watch`), so components react to writes instead of polling.
+ */
 export class SwarmStore {
   private current: SwarmState = EMPTY_STATE;
-  private readonly listeners = new Set<(state: SwarmState, command: Command) => void>();
+  private readonly watchers = new Set<(change: StoreChange) => void>();
 
   get state(): SwarmState {
     return this.current;
   }
 
-  onChange(listener: (state: SwarmState, command: Command) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  watch(listener: (change: StoreChange) => void): () => void {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
   }
 
-  apply(command: Command): ApplyResult {
-    const { state, result } = applyCommand(this.current, command);
+  apply(command: Command, index = 0): ApplyResult {
+    const previous = this.current;
+    const { state, result } = applyCommand(previous, command, index);
     this.current = state;
-    if (result.ok) for (const listener of this.listeners) listener(state, command);
+    if (result.ok) this.publish({ index, state, previous, command });
     return result;
   }
 
@@ -82,21 +96,30 @@ export class SwarmStore {
     return new TextEncoder().encode(JSON.stringify(this.current));
   }
 
-  restore(data: Uint8Array): void {
+  restore(data: Uint8Array, index = 0): void {
+    const previous = this.current;
     this.current = data.length === 0 ? EMPTY_STATE : (JSON.parse(new TextDecoder().decode(data)) as SwarmState);
+    this.publish({ index, state: this.current, previous });
+  }
+
+  private publish(change: StoreChange): void {
+    for (const watcher of this.watchers) {
+      try {
+        watcher(change);
+      } catch {
+        // A watcher's failure is its own; the state machine must go on applying.
+      }
+    }
   }
 }
 
-function withNode(state: SwarmState, node: NodeRecord): SwarmState {
-  return { ...state, nodes: { ...state.nodes, [node.id]: node } };
-}
-
-export function applyCommand(state: SwarmState, command: Command): { state: SwarmState; result: ApplyResult } {
+export function applyCommand(state: SwarmState, command: Command, index = 0): { state: SwarmState; result: ApplyResult } {
+  const withNode = (s: SwarmState, node: NodeRecord): SwarmState => ({ ...s, nodes: { ...s.nodes, [node.id]: { ...node, version: index } } });
   const fail = (reason: string): { state: SwarmState; result: ApplyResult } => ({ state, result: { ok: false, reason } });
   switch (command.op) {
     case 'cluster.create':
       if (state.cluster) return fail('the swarm already exists');
-      return { state: { cluster: command.cluster, nodes: { [command.node.id]: command.node }, removed: [] }, result: OK };
+      return { state: { cluster: command.cluster, nodes: { [command.node.id]: { ...command.node, version: index } }, removed: [] }, result: OK };
     case 'node.register': {
       if (state.removed.includes(command.node.id)) return fail(`node ${command.node.id} was removed from the swarm`);
       const existing = state.nodes[command.node.id];

@@ -3,7 +3,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { NodeRole } from '../../shared/types.js';
-import { ensureSecretDir, writeSecretFile } from './ca/index.js';
+import { ensureSecretDir, writeSecretFile } from '../swarm/ca/index.js';
 
 export interface LocalSwarmState {
   readonly version: 1;
@@ -16,6 +16,10 @@ export interface LocalSwarmState {
   readonly advertiseAddr: string;
   /** Cluster addresses of managers this node knows, for workers to find the leader after restarts. */
   readonly managerAddrs: readonly string[];
+  /** The same managers with the node IDs their answers gave: agents dial them by ID, not address alone. */
+  readonly managers?: readonly { readonly nodeId: string; readonly addr: string }[];
+  /** Set when a manager told this node it was removed: it stays out until `swarm leave --force`. */
+  readonly removed?: boolean;
 }
 
 export interface NodeCredentials {

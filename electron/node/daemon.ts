@@ -1,7 +1,7 @@
 // One Skep node: what `skep daemon` runs and what the desktop app embeds. It implements the whole
-// API (shared/api.ts): this machine's facts, and the swarm — init, join, leave, tokens, nodes.
-// A node always runs the agent session; a manager also runs Raft and the store (manager.ts).
-import { rename, rm } from 'node:fs/promises';
+// API (shared/api.ts) by composing the agent (every node) and, on managers, the manager
+// (electron/swarm). This file owns the node's lifecycle — init, join, leave, force-new-cluster,
+// becoming manager or worker, removal, failure and recovery — and nothing of the swarm's logic.
 import { isDeepStrictEqual } from 'node:util';
 import type { EventListener, SkepEvent, SkepService } from '../../shared/api.js';
 import { skepError, SkepError } from '../../shared/errors.js';
@@ -16,6 +16,7 @@ import type {
   NodeRole,
   NodeUpdate,
   RaftView,
+  SwarmFailure,
   SwarmNode,
   SwarmStatus,
   SystemInfo,
@@ -23,27 +24,25 @@ import type {
 import { SKEP_VERSION } from '../../shared/version.js';
 import { probeEngine, type EngineOptions } from '../agent/engine.js';
 import { readHostFacts } from '../agent/host-facts.js';
-import { AgentSession, HEARTBEAT_METHOD, type HeartbeatAnswer } from '../agent/session.js';
-import { ConnectionPool, formatAddress, noopLogger, RpcServer, type HandlerContext, type Logger, type TlsCredentials } from '../net/index.js';
-import type { Message } from '../raft/core/index.js';
-import { DiskStorage } from '../raft/storage/disk-storage.js';
-import { chooseAdvertiseAddr, parseListenAddr } from './addresses.js';
+import { AgentSession, type KnownManager } from '../agent/session.js';
+import { ConnectionPool, formatAddress, noopLogger, RpcServer, type Logger, type TlsCredentials } from '../net/index.js';
+import { call, type HeartbeatAnswer, type HeartbeatReport, type ProtocolServer } from '../protocol/index.js';
 import {
-  caDigest,
   createNodeKeyAndCsr,
   createRootCA,
-  formatJoinToken,
   issueNodeCertificate,
   JoinTokens,
-  needsRenewal,
   newNodeId,
   randomBase36Id,
   readNodeCertificate,
-} from './ca/index.js';
-import { joinCluster, joinHandlers, type RegisteredNode } from './ca/join.js';
+} from '../swarm/ca/index.js';
+import { joinCluster, joinHandlers, type RegisteredNode } from '../swarm/ca/join.js';
+import { Manager } from '../swarm/manager.js';
+import { chooseAdvertiseAddr, parseListenAddr } from './addresses.js';
+import { CertificateRenewer } from './certificates.js';
+import { clusterProtocol, disconnectRemoved } from './cluster-server.js';
+import { listenError, rewriteAsSingleVoter, withTimeout } from './lifecycle.js';
 import { LocalStore, type LocalSwarmState, type NodeCredentials, type SecretSealer } from './local-state.js';
-import { Manager, RAFT_METHOD, type HeartbeatReport } from './manager.js';
-import type { NodeRecord, SwarmState } from './store.js';
 
 export interface DaemonOptions {
   readonly dataDir: string;
@@ -59,13 +58,12 @@ export interface DaemonOptions {
   readonly secretSealer?: SecretSealer;
 }
 
-const LEAVE_METHOD = 'node.leave';
-const RENEW_METHOD = 'ca.renewNodeCertificate';
-const RAFT_VIEW_METHOD = 'raft.view';
-/** Renew when this much of a certificate's lifetime has passed (Swarm renews at a random point in 50–80%). */
-const RENEW_AT_FRACTION = 0.5;
-const RENEW_CHECK_MS = 60 * 60 * 1000;
 const REMOVED_FROM_RAFT_TIMEOUT_MS = 15_000;
+/** How often a manager whose storage failed (full disk) tries to start again. */
+const RECOVERY_RETRY_MS = 2000;
+/** Status events: at most this often on changes, and at least this often for contact times. */
+const STATUS_COALESCE_MS = 50;
+const STATUS_REFRESH_MS = 2000;
 
 interface Running {
   local: LocalSwarmState;
@@ -73,11 +71,14 @@ interface Running {
   server: RpcServer;
   pool: ConnectionPool;
   session: AgentSession;
+  protocol: ProtocolServer;
+  renewer: CertificateRenewer;
   manager: Manager | undefined;
   /** Managers learned from heartbeat answers: nodeId → cluster address. */
   knownManagers: Map<string, string>;
-  lastRenewalCheck: number;
-  renewing: boolean;
+  /** Set while this manager's Raft node has stopped (storage failed); cleared when it runs again. */
+  failure: SwarmFailure | undefined;
+  recoveryTimer: NodeJS.Timeout | undefined;
 }
 
 function iso(): string {
@@ -88,12 +89,18 @@ function tlsCredentials(credentials: NodeCredentials): TlsCredentials {
   return { certPem: credentials.certPem, keyPem: credentials.keyPem, caPem: credentials.caCertPem };
 }
 
+function hostOnly(addr: string): string {
+  return addr.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+}
+
 export class SkepDaemon implements SkepService {
   private readonly local: LocalStore;
   private readonly logger: Logger;
   private readonly heartbeatPeriodMs: number;
   private readonly listeners = new Set<EventListener>();
   private running: Running | undefined;
+  /** This node was removed from the swarm by a manager: it stays out until `swarm leave`. */
+  private removed: LocalSwarmState | undefined;
   /** Serializes init/join/leave so two of them can't interleave. */
   private lifecycle: Promise<unknown> = Promise.resolve();
   private description: NodeDescription | undefined;
@@ -101,6 +108,7 @@ export class SkepDaemon implements SkepService {
   private lastInfo: SystemInfo | undefined;
   private publishCount = 0;
   private statusTimer: NodeJS.Timeout | undefined;
+  private statusSoon: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: DaemonOptions) {
     this.local = new LocalStore(options.dataDir, options.secretSealer);
@@ -111,13 +119,15 @@ export class SkepDaemon implements SkepService {
   /** Resumes the swarm this node was part of before a restart. */
   async start(): Promise<void> {
     const local = await this.local.load();
-    if (local) await this.run(local, await this.local.loadCredentials(), undefined);
-    this.statusTimer = setInterval(() => void this.publishStatus(), 1000);
+    if (local?.removed) this.removed = local;
+    else if (local) await this.run(local, await this.local.loadCredentials(), undefined);
+    this.statusTimer = setInterval(() => void this.publishStatus(), STATUS_REFRESH_MS);
     this.statusTimer.unref();
   }
 
   async stop(): Promise<void> {
     clearInterval(this.statusTimer);
+    clearTimeout(this.statusSoon);
     await this.halt();
     this.listeners.clear();
   }
@@ -126,6 +136,7 @@ export class SkepDaemon implements SkepService {
 
   subscribe(listener: EventListener): () => void {
     this.listeners.add(listener);
+    this.statusChanged();
     return () => this.listeners.delete(listener);
   }
 
@@ -133,10 +144,20 @@ export class SkepDaemon implements SkepService {
     for (const listener of this.listeners) listener(event);
   }
 
+  /** The store or the Raft group changed: publish soon, coalescing bursts of writes. */
+  private statusChanged(): void {
+    if (this.statusSoon || this.listeners.size === 0) return;
+    this.statusSoon = setTimeout(() => {
+      this.statusSoon = undefined;
+      void this.publishStatus();
+    }, STATUS_COALESCE_MS);
+    this.statusSoon.unref();
+  }
+
   private async publishStatus(): Promise<void> {
     if (this.listeners.size === 0) return;
-    // Facts change rarely (an engine installed or started); read them every few seconds.
-    if (++this.publishCount % 5 === 1) {
+    // Facts change rarely (an engine installed or started); read them every few refreshes.
+    if (++this.publishCount % 3 === 1) {
       const info = await this.getSystemInfo().catch(() => undefined);
       if (info && !isDeepStrictEqual(info, this.lastInfo)) {
         this.lastInfo = info;
@@ -161,10 +182,10 @@ export class SkepDaemon implements SkepService {
     if (!this.description) {
       const info = await this.getSystemInfo();
       this.description = {
-        hostname: info.hostname,
+        hostname: info.hostname.slice(0, 253),
         platform: { os: info.os.platform, architecture: info.architecture },
         resources: { cpus: info.cpuCount, memoryBytes: info.memoryBytes },
-        engineVersion: info.engine.available ? info.engine.version : '',
+        engineVersion: info.engine.available ? info.engine.version.slice(0, 64) : '',
       };
       // The engine may start or be upgraded later; re-read it now and then.
       setTimeout(() => (this.description = undefined), 30_000).unref();
@@ -175,10 +196,27 @@ export class SkepDaemon implements SkepService {
   // ---- status ----
 
   async getSwarmStatus(): Promise<SwarmStatus> {
+    const removed = this.removed;
+    if (removed) {
+      const error = skepError('NODE_REMOVED');
+      return {
+        state: 'active',
+        nodeId: removed.nodeId,
+        clusterId: removed.clusterId,
+        role: removed.role,
+        nodeAddr: removed.advertiseAddr,
+        managers: 0,
+        reachableManagers: 0,
+        nodes: 0,
+        readyNodes: 0,
+        leaderId: null,
+        failure: { code: error.code, message: error.message, recovering: false },
+      };
+    }
     const running = this.running;
     if (!running) return { state: 'inactive' };
     const manager = running.manager;
-    const nodes = manager ? Object.values(manager.store.state.nodes) : [];
+    const nodes = manager ? Object.values(manager.raft.store.state.nodes) : [];
     const raft = manager ? await this.bestRaftView(running, manager) : undefined;
     const managers = raft ? raft.members.filter((m) => m.role !== 'learner') : [];
     return {
@@ -193,6 +231,7 @@ export class SkepDaemon implements SkepService {
       readyNodes: nodes.filter((n) => n.status.state === 'ready').length,
       leaderId: raft?.leaderId ?? null,
       ...(raft ? { raft } : {}),
+      ...(running.failure ? { failure: running.failure } : {}),
     };
   }
 
@@ -201,13 +240,13 @@ export class SkepDaemon implements SkepService {
    * (briefly) so every manager's window draws the same ring, and falls back to its own view.
    */
   private async bestRaftView(running: Running, manager: Manager): Promise<RaftView> {
-    const local = manager.raftView();
+    const local = manager.raft.raftView();
     const leaderId = local.leaderId;
     if (leaderId === null || leaderId === running.local.nodeId) return local;
-    const address = manager.addressOf(leaderId);
+    const address = manager.raft.addressOf(leaderId);
     if (!address) return local;
     try {
-      const fromLeader = await running.pool.request<RaftView>({ address, nodeId: leaderId }, RAFT_VIEW_METHOD, {}, { timeoutMs: 500 });
+      const fromLeader = await call(running.pool, { address, nodeId: leaderId, role: 'swarm-manager' }, 'raft.view', {}, { timeoutMs: 500 });
       return fromLeader.leaderId === leaderId ? fromLeader : local;
     } catch {
       return local;
@@ -221,7 +260,7 @@ export class SkepDaemon implements SkepService {
   }
 
   private async initFresh(request: InitRequest): Promise<InitResult> {
-    if (this.running) throw skepError('SWARM_EXISTS');
+    if (this.running || this.removed) throw skepError('SWARM_EXISTS');
     const listen = parseListenAddr(request.listenAddr);
     const advertiseAddr = chooseAdvertiseAddr(request.advertiseAddr, listen);
     const ca = await createRootCA();
@@ -247,7 +286,7 @@ export class SkepDaemon implements SkepService {
       await this.waitFor(() => manager.isLeader, 10_000, 'NO_LEADER');
       const now = iso();
       const description = await this.nodeDescription();
-      await manager.propose({
+      await manager.raft.propose({
         op: 'cluster.create',
         cluster: { id: local.clusterId, createdAt: now, ca: { certPem: ca.certPem, keyPem: ca.keyPem }, tokenSecrets: tokens.secrets() },
         node: {
@@ -257,7 +296,7 @@ export class SkepDaemon implements SkepService {
           spec: { role: 'manager', availability: 'active', labels: {} },
           role: 'manager',
           description,
-          status: { state: 'ready', addr: advertiseAddr.replace(/:\d+$/, ''), message: '' },
+          status: { state: 'ready', addr: hostOnly(advertiseAddr), message: '' },
           clusterAddr: advertiseAddr,
           certNotAfter: readNodeCertificate(certPem).notAfter.toISOString(),
         },
@@ -274,7 +313,7 @@ export class SkepDaemon implements SkepService {
 
   swarmJoin(request: JoinRequest): Promise<JoinResult> {
     return this.serialized(async () => {
-      if (this.running) throw skepError('SWARM_EXISTS');
+      if (this.running || this.removed) throw skepError('SWARM_EXISTS');
       const listen = parseListenAddr(request.listenAddr);
       const advertiseAddr = chooseAdvertiseAddr(request.advertiseAddr, listen);
       const remote = parseListenAddr(request.remoteAddr);
@@ -310,12 +349,18 @@ export class SkepDaemon implements SkepService {
 
   swarmLeave(force: boolean): Promise<void> {
     return this.serialized(async () => {
+      if (this.removed) {
+        // Removed by a manager: nothing in the swarm depends on this node any more.
+        this.removed = undefined;
+        await this.local.wipe();
+        this.statusChanged();
+        return;
+      }
       const running = this.running;
       if (!running) throw skepError('NOT_IN_SWARM');
       const manager = running.manager;
       if (manager) {
-        const view = manager.raftView();
-        const voters = view.members.filter((m) => m.role !== 'learner');
+        const voters = manager.raft.raftView().members.filter((m) => m.role !== 'learner');
         const reachable = voters.filter((m) => m.reachable).length;
         const unreachable = voters.length - reachable;
         if (!force) {
@@ -324,8 +369,8 @@ export class SkepDaemon implements SkepService {
         }
         if (voters.length > 1 && hasQuorum(reachable, voters.length)) {
           // Leave Raft properly: the leader demotes us (transferring leadership first if it is us).
-          await manager.propose({ op: 'node.spec', id: running.local.nodeId, at: iso(), role: 'worker' }).catch(() => undefined);
-          await this.waitFor(() => !this.isRaftMember(manager), REMOVED_FROM_RAFT_TIMEOUT_MS, 'NO_LEADER').catch(() => undefined);
+          await manager.raft.propose({ op: 'node.spec', id: running.local.nodeId, at: iso(), role: 'worker' }).catch(() => undefined);
+          await this.waitFor(() => !manager.raft.isMember(manager.nodeId), REMOVED_FROM_RAFT_TIMEOUT_MS, 'NO_LEADER').catch(() => undefined);
         }
       }
       await this.announceLeave(running);
@@ -334,18 +379,12 @@ export class SkepDaemon implements SkepService {
     });
   }
 
-  private isRaftMember(manager: Manager): boolean {
-    const conf = manager.confState();
-    return conf.voters.includes(manager.nodeId) || conf.learners.includes(manager.nodeId);
-  }
-
   /** Tells the managers we left, so the node shows Down at once (best effort). */
   private async announceLeave(running: Running): Promise<void> {
-    const addresses = [...running.knownManagers.values(), ...running.local.managerAddrs];
-    for (const address of new Set(addresses)) {
-      if (address === running.local.advertiseAddr) continue;
+    for (const manager of this.knownManagerList(running)) {
+      if (manager.addr === running.local.advertiseAddr) continue;
       try {
-        await running.pool.request({ address }, LEAVE_METHOD, {}, { timeoutMs: 3000 });
+        await call(running.pool, { address: manager.addr, role: 'swarm-manager', ...(manager.nodeId ? { nodeId: manager.nodeId } : {}) }, 'dispatcher.leave', {}, { timeoutMs: 3000 });
         return;
       } catch {
         // Try the next manager; a node that can't reach any is marked Down by missed heartbeats.
@@ -362,10 +401,10 @@ export class SkepDaemon implements SkepService {
     const running = this.running;
     if (!running) return this.initFresh(request);
     const manager = running.manager;
-    if (!manager) throw skepError('NOT_A_MANAGER');
-    const status = manager.raftNode.status();
-    const image = manager.store.snapshot();
-    const cluster = this.cluster(manager);
+    if (!manager) throw running.failure ? this.failureError(running.failure) : skepError('NOT_A_MANAGER');
+    const status = manager.raft.raftNode.status();
+    const image = manager.raft.store.snapshot();
+    const cluster = manager.cluster.cluster();
     const self = running.local.nodeId;
     running.manager = undefined;
     await manager.stop();
@@ -373,182 +412,86 @@ export class SkepDaemon implements SkepService {
     await this.startManager(running, undefined);
     const restarted = this.requireManager();
     await this.waitFor(() => restarted.isLeader, 10_000, 'NO_LEADER');
-    await restarted.propose({ op: 'cluster.forceNew', survivor: self, at: iso() });
+    await restarted.raft.propose({ op: 'cluster.forceNew', survivor: self, at: iso() });
     const tokens = new JoinTokens(cluster.ca.certPem, cluster.tokenSecrets);
     this.logger.warn('swarm: started a new one-manager swarm from this node\'s state (--force-new-cluster)', { nodeId: self });
     return { nodeId: self, workerToken: tokens.token('worker'), managerAddr: running.local.advertiseAddr };
   }
 
   swarmJoinToken(role: NodeRole, rotate: boolean): Promise<JoinTokenResult> {
-    return this.managerCall(async (manager, running) => {
-      if (rotate) {
-        const tokens = new JoinTokens(this.cluster(manager).ca.certPem, this.cluster(manager).tokenSecrets);
-        tokens.rotate(role);
-        await manager.propose({ op: 'tokens.rotate', role, secret: tokens.secrets()[role] });
-      }
-      const cluster = this.cluster(manager);
-      return { role, token: formatJoinToken(caDigest(cluster.ca.certPem), cluster.tokenSecrets[role]), managerAddr: running.local.advertiseAddr };
-    });
+    return this.managerCall(async (manager, running) => ({ role, token: await manager.cluster.joinToken(role, rotate), managerAddr: running.local.advertiseAddr }));
   }
 
   // ---- nodes ----
 
   nodeList(): Promise<SwarmNode[]> {
-    return this.managerCall(async (manager) => {
-      await manager.readBarrier().catch(() => undefined);
-      return Object.values(manager.store.state.nodes)
-        .map((node) => this.toSwarmNode(manager, node))
-        .sort((a, b) => a.description.hostname.localeCompare(b.description.hostname) || a.id.localeCompare(b.id));
-    });
+    return this.managerCall((manager) => manager.nodes.list());
   }
 
   nodeInspect(ref: string): Promise<SwarmNode> {
-    return this.managerCall(async (manager) => {
-      await manager.readBarrier().catch(() => undefined);
-      return this.toSwarmNode(manager, this.resolveNode(manager.store.state, ref));
-    });
+    return this.managerCall((manager) => manager.nodes.inspect(ref));
   }
 
   nodePromote(ref: string): Promise<void> {
-    return this.managerCall(async (manager) => {
-      const node = this.resolveNode(manager.store.state, ref);
-      if (node.spec.role === 'manager') return;
-      await manager.propose({ op: 'node.spec', id: node.id, at: iso(), role: 'manager' });
-    });
+    return this.managerCall((manager) => manager.nodes.promote(ref));
   }
 
   nodeDemote(ref: string): Promise<void> {
-    return this.managerCall(async (manager) => {
-      const node = this.resolveNode(manager.store.state, ref);
-      if (node.spec.role === 'worker') return;
-      const view = manager.raftView();
-      const voters = view.members.filter((m) => m.role !== 'learner');
-      const managersWanted = Object.values(manager.store.state.nodes).filter((n) => n.spec.role === 'manager');
-      if (managersWanted.length <= 1) throw skepError('DEMOTE_LAST_MANAGER');
-      const reachableAfter = voters.filter((m) => m.reachable && m.nodeId !== node.id).length;
-      if (voters.some((m) => m.nodeId === node.id) && !hasQuorum(reachableAfter, voters.length - 1)) {
-        throw skepError('DEMOTE_LOSES_QUORUM');
-      }
-      await manager.propose({ op: 'node.spec', id: node.id, at: iso(), role: 'worker' });
-    });
+    return this.managerCall((manager) => manager.nodes.demote(ref));
   }
 
   nodeRemove(ref: string, force: boolean): Promise<void> {
-    return this.managerCall(async (manager, running) => {
-      const node = this.resolveNode(manager.store.state, ref);
-      const inRaft = this.isMemberId(manager, node.id);
-      if (node.role === 'manager' || node.spec.role === 'manager' || inRaft) throw skepError('REMOVE_MANAGER', node.id);
-      if (node.status.state !== 'down' && !force) throw skepError('REMOVE_NODE_NOT_DOWN', node.id);
-      await manager.propose({ op: 'node.remove', id: node.id });
-      running.server.disconnectNode(node.id);
-    });
-  }
-
-  private isMemberId(manager: Manager, nodeId: string): boolean {
-    const conf = manager.confState();
-    return conf.voters.includes(nodeId) || conf.learners.includes(nodeId);
+    // Every manager cuts the node's connections as the removal applies (onNodeRemoved).
+    return this.managerCall(async (manager) => void (await manager.nodes.remove(ref, force)));
   }
 
   nodeUpdate(ref: string, update: NodeUpdate): Promise<void> {
-    return this.managerCall(async (manager) => {
-      const node = this.resolveNode(manager.store.state, ref);
-      await manager.propose({
-        op: 'node.spec',
-        id: node.id,
-        at: iso(),
-        ...(update.availability ? { availability: update.availability } : {}),
-        ...(update.labelAdd ? { labelAdd: update.labelAdd } : {}),
-        ...(update.labelRm ? { labelRm: update.labelRm } : {}),
-      });
-    });
-  }
-
-  private cluster(manager: Manager): NonNullable<SwarmState['cluster']> {
-    const cluster = manager.store.state.cluster;
-    if (!cluster) throw skepError('NO_LEADER');
-    return cluster;
-  }
-
-  /** By ID, unique ID prefix, or hostname — as Docker resolves node names. */
-  private resolveNode(state: SwarmState, ref: string): NodeRecord {
-    if (ref === 'self' && this.running) ref = this.running.local.nodeId;
-    const exact = state.nodes[ref];
-    if (exact) return exact;
-    const byHostname = Object.values(state.nodes).filter((n) => n.description.hostname === ref);
-    if (byHostname.length === 1 && byHostname[0]) return byHostname[0];
-    if (byHostname.length > 1) throw skepError('NODE_AMBIGUOUS', ref, byHostname.length);
-    const byPrefix = Object.values(state.nodes).filter((n) => n.id.startsWith(ref));
-    if (byPrefix.length === 1 && byPrefix[0]) return byPrefix[0];
-    if (byPrefix.length > 1) throw skepError('NODE_AMBIGUOUS', ref, byPrefix.length);
-    throw skepError('NODE_NOT_FOUND', ref);
-  }
-
-  private toSwarmNode(manager: Manager, node: NodeRecord): SwarmNode {
-    const view = manager.raftView();
-    const member = view.members.find((m) => m.nodeId === node.id && m.role !== 'learner');
-    return {
-      id: node.id,
-      createdAt: node.createdAt,
-      updatedAt: node.updatedAt,
-      spec: node.spec,
-      role: node.role,
-      description: node.description,
-      status: node.status,
-      ...(member
-        ? { managerStatus: { leader: view.leaderId === node.id, reachability: member.reachable ? 'reachable' : 'unreachable', addr: node.clusterAddr } }
-        : {}),
-      ...(node.certNotAfter ? { certificate: { notAfter: node.certNotAfter } } : {}),
-    } as SwarmNode;
+    return this.managerCall((manager) => manager.nodes.update(ref, update));
   }
 
   // ---- the node's runtime ----
 
   private async run(local: LocalSwarmState, credentials: NodeCredentials, bootstrap: { voters: string[]; learners: string[] } | undefined): Promise<void> {
-    const knownManagers = new Map<string, string>();
+    const knownManagers = new Map<string, string>((local.managers ?? []).map((m) => [m.nodeId, m.addr]));
+    const running = { local, credentials, manager: undefined, knownManagers, failure: undefined, recoveryTimer: undefined } as unknown as Running;
+    const protocol = clusterProtocol({
+      manager: () => running.manager,
+      isKnownManager: (id) => running.knownManagers.has(id),
+      answerHeartbeat: (nodeId, report) => this.answerHeartbeat(running, nodeId, report),
+      onRemoved: () => void this.serialized(() => this.onRemoved(running)),
+      logger: this.logger,
+    });
+    running.protocol = protocol;
     const pool = new ConnectionPool({
       credentials: tlsCredentials(credentials),
+      handlers: protocol.handlers,
+      // A removed node keeps a valid certificate: never dial it either.
+      isRevoked: (id) => running.manager?.raft.store.state.removed.includes(id) ?? false,
       logger: this.logger,
       requestTimeoutMs: 5000,
       backoff: { initialMs: 50, maxMs: 1000 },
     });
+    running.pool = pool;
     const listen = parseListenAddr(local.listenAddr);
-    const running: Running = {
-      local,
-      credentials,
-      server: undefined as unknown as RpcServer,
-      pool,
-      session: undefined as unknown as AgentSession,
-      manager: undefined,
-      knownManagers,
-      lastRenewalCheck: 0,
-      renewing: false,
-    };
     running.server = RpcServer.combined({
       credentials: tlsCredentials(credentials),
-      isRevoked: (nodeId) => running.manager?.store.state.removed.includes(nodeId) ?? false,
-      handlers: this.clusterHandlers(running),
+      handlers: protocol.handlers,
       bootstrapHandlers: joinHandlers({
         ca: {
           get certPem() {
-            return credentials.caCertPem;
+            return running.credentials.caCertPem;
           },
           get keyPem() {
-            const cluster = running.manager?.store.state.cluster;
-            if (!cluster) throw skepError('NOT_A_MANAGER');
-            return cluster.ca.keyPem;
+            const manager = running.manager;
+            if (!manager) throw skepError('NOT_A_MANAGER');
+            return manager.cluster.cluster().ca.keyPem;
           },
         },
-        tokens: {
-          match: (secret) => {
-            const cluster = running.manager?.store.state.cluster;
-            if (!cluster) return null;
-            return new JoinTokens(cluster.ca.certPem, cluster.tokenSecrets).match(secret);
-          },
-        },
+        tokens: { match: (secret) => running.manager?.cluster.matchJoinSecret(secret) ?? null },
         register: (node) => this.registerJoiningNode(running, node),
         logger: this.logger,
       }),
-      hello: () => ({ caCertPem: credentials.caCertPem }),
+      hello: () => ({ caCertPem: running.credentials.caCertPem }),
       logger: this.logger,
     });
     try {
@@ -557,17 +500,35 @@ export class SkepDaemon implements SkepService {
       pool.close();
       throw listenError(formatAddress(listen.host, listen.port), error);
     }
+    running.renewer = new CertificateRenewer({
+      nodeId: local.nodeId,
+      pool,
+      credentials: () => running.credentials,
+      install: (renewed) => this.installCredentials(running, renewed),
+    });
     running.session = new AgentSession({
       pool,
       periodMs: this.heartbeatPeriodMs,
-      managers: () => [...new Set([...knownManagers.values(), ...running.local.managerAddrs])],
+      managers: () => this.knownManagerList(running),
       report: async () => this.heartbeatReport(running),
       onAnswer: (answer) => void this.onHeartbeatAnswer(running, answer),
+      onRemoved: () => void this.serialized(() => this.onRemoved(running)),
       logger: this.logger,
     });
     this.running = running;
     if (local.role === 'manager') await this.startManager(running, bootstrap);
     if (!bootstrap) running.session.start();
+  }
+
+  /** Managers by ID where an answer named them; the join address (no ID yet) after them. */
+  private knownManagerList(running: Running): KnownManager[] {
+    const list: KnownManager[] = [...running.knownManagers].filter(([id]) => id !== running.local.nodeId).map(([nodeId, addr]) => ({ nodeId, addr }));
+    for (const addr of running.local.managerAddrs) {
+      if (addr !== running.local.advertiseAddr && !list.some((m) => m.addr === addr)) list.push({ addr });
+    }
+    // A manager heartbeats to itself as well (its own dispatcher may be the leader's).
+    if (running.manager) list.push({ nodeId: running.local.nodeId, addr: running.local.advertiseAddr });
+    return list;
   }
 
   private async startManager(running: Running, bootstrap: { voters: string[]; learners: string[] } | undefined): Promise<void> {
@@ -583,7 +544,58 @@ export class SkepDaemon implements SkepService {
       ...(this.options.proposalTimeoutMs !== undefined ? { proposalTimeoutMs: this.options.proposalTimeoutMs } : {}),
       logger: this.logger,
       onRemovedFromRaft: () => void this.serialized(() => this.becomeWorker(running)),
+      onNodeRemoved: (id) => disconnectRemoved(running.server, id),
+      onFatal: (error) => void this.onManagerFailed(running, error),
+      onChange: () => this.statusChanged(),
     });
+  }
+
+  /**
+   * Raft stopped itself: storage failed (a full disk) or state broke. The daemon stays up and
+   * says so — `swarm status`, `node ls`, the window and the tray — and where the cause can go
+   * away by itself (space freed), it starts the manager again from what is on disk.
+   */
+  private async onManagerFailed(running: Running, error: Error): Promise<void> {
+    const manager = running.manager;
+    running.manager = undefined;
+    await manager?.stop().catch(() => undefined);
+    const failure = describeFailure(error, this.local.raftDir);
+    running.failure = failure;
+    this.logger.error('swarm: the manager stopped', { error: error.message, recovering: failure.recovering });
+    this.statusChanged();
+    if (failure.recovering) this.scheduleRecovery(running);
+  }
+
+  private scheduleRecovery(running: Running): void {
+    clearTimeout(running.recoveryTimer);
+    running.recoveryTimer = setTimeout(() => {
+      void this.serialized(async () => {
+        if (this.running !== running || running.manager || !running.failure) return;
+        try {
+          await this.startManager(running, undefined);
+          running.failure = undefined;
+          this.logger.info('swarm: the manager started again after a storage failure');
+          this.statusChanged();
+        } catch (error) {
+          running.manager = undefined;
+          running.failure = describeFailure(error instanceof Error ? error : new Error(String(error)), this.local.raftDir);
+          if (running.failure.recovering) this.scheduleRecovery(running);
+        }
+      });
+    }, RECOVERY_RETRY_MS);
+    running.recoveryTimer.unref();
+  }
+
+  /** A manager told this node it was removed: stop for good, keep saying why until `swarm leave`. */
+  private async onRemoved(running: Running): Promise<void> {
+    if (this.running !== running) return;
+    this.logger.warn('swarm: this node was removed from the swarm by a manager');
+    const local: LocalSwarmState = { ...running.local, removed: true };
+    await this.halt();
+    await this.local.wipeRaft().catch(() => undefined);
+    await this.local.save(local).catch(() => undefined);
+    this.removed = local;
+    this.statusChanged();
   }
 
   /** Demoted (or left): stop being a Raft member, forget the log, keep running tasks as a worker. */
@@ -591,15 +603,16 @@ export class SkepDaemon implements SkepService {
     const manager = running.manager;
     if (!manager || this.running !== running) return;
     // Remember where the other managers are before the store goes away.
-    for (const member of manager.raftView().members) {
+    for (const member of manager.raft.raftView().members) {
       if (member.nodeId !== running.local.nodeId && member.addr) running.knownManagers.set(member.nodeId, member.addr);
     }
     running.manager = undefined;
     await manager.stop();
     await this.local.wipeRaft();
-    running.local = { ...running.local, role: 'worker', managerAddrs: [...running.knownManagers.values()] };
+    running.local = { ...running.local, role: 'worker', managerAddrs: [...running.knownManagers.values()], managers: this.managerRecords(running) };
     await this.local.save(running.local);
     this.logger.info('swarm: this node is now a worker');
+    this.statusChanged();
   }
 
   private async becomeManager(running: Running): Promise<void> {
@@ -609,32 +622,45 @@ export class SkepDaemon implements SkepService {
     await this.local.save(running.local);
     await this.startManager(running, undefined);
     this.logger.info('swarm: this node is now a manager');
+    this.statusChanged();
+  }
+
+  private managerRecords(running: Running): { nodeId: string; addr: string }[] {
+    return [...running.knownManagers].map(([nodeId, addr]) => ({ nodeId, addr }));
   }
 
   private async heartbeatReport(running: Running): Promise<HeartbeatReport> {
     return {
       description: await this.nodeDescription(),
-      addr: running.local.advertiseAddr.replace(/:\d+$/, '').replace(/^\[|\]$/g, ''),
+      addr: hostOnly(running.local.advertiseAddr),
       clusterAddr: running.local.advertiseAddr,
       certNotAfter: readNodeCertificate(running.credentials.certPem).notAfter.toISOString(),
     };
   }
 
   private async onHeartbeatAnswer(running: Running, answer: HeartbeatAnswer): Promise<void> {
+    if (this.running !== running) return;
     for (const { nodeId, addr } of answer.managers) running.knownManagers.set(nodeId, addr);
+    // Managers no longer in the answer (demoted, removed) are forgotten: they must not be dialled as managers.
+    for (const id of [...running.knownManagers.keys()]) {
+      if (!answer.managers.some((m) => m.nodeId === id)) running.knownManagers.delete(id);
+    }
+    let changed = false;
     if (answer.clusterId && running.local.clusterId !== answer.clusterId) {
       running.local = { ...running.local, clusterId: answer.clusterId };
-      await this.local.save(running.local);
+      changed = true;
     }
     const addrs = answer.managers.map((m) => m.addr).filter((a) => a !== running.local.advertiseAddr);
-    if (addrs.length > 0 && !isDeepStrictEqual([...running.local.managerAddrs].sort(), [...addrs].sort())) {
-      running.local = { ...running.local, managerAddrs: addrs };
-      await this.local.save(running.local);
+    const records = this.managerRecords(running);
+    if (addrs.length > 0 && (!isDeepStrictEqual([...running.local.managerAddrs].sort(), [...addrs].sort()) || !isDeepStrictEqual(running.local.managers, records))) {
+      running.local = { ...running.local, managerAddrs: addrs, managers: records };
+      changed = true;
     }
-    await this.renewCertificateIfDue(running, answer).catch((error: unknown) =>
+    if (changed) await this.local.save(running.local);
+    await running.renewer.maybeRenew(answer).catch((error: unknown) =>
       this.logger.warn('swarm: certificate renewal failed; will retry', { error: error instanceof Error ? error.message : String(error) }),
     );
-    if (answer.desiredRole === 'manager' && !running.manager) await this.serialized(() => this.becomeManager(running));
+    if (answer.desiredRole === 'manager' && !running.manager && !running.failure) await this.serialized(() => this.becomeManager(running));
     // A manager the swarm no longer counts (demoted while away, or left behind by --force-new-cluster).
     const counted = answer.managers.some((m) => m.nodeId === running.local.nodeId);
     if (answer.desiredRole === 'worker' && running.manager && !counted && answer.leaderId !== running.local.nodeId) {
@@ -642,41 +668,14 @@ export class SkepDaemon implements SkepService {
     }
   }
 
-  /**
-   * Renews this node's certificate before it expires, and when the role it states is no longer the
-   * role the node has. The key never leaves the node: a new key and CSR each time.
-   */
-  private async renewCertificateIfDue(running: Running, answer: HeartbeatAnswer): Promise<void> {
-    const now = Date.now();
-    const info = readNodeCertificate(running.credentials.certPem);
-    // The certificate states the role the swarm wants (spec.role), as the issuing side does.
-    const wantedRole = answer.desiredRole === 'manager' ? 'swarm-manager' : 'swarm-worker';
-    const roleChanged = info.role !== wantedRole && answer.leaderId !== null;
-    const due = needsRenewal(running.credentials.certPem, new Date(now), RENEW_AT_FRACTION);
-    if (!roleChanged && !due) return;
-    if (running.renewing || (!roleChanged && now - running.lastRenewalCheck < RENEW_CHECK_MS)) return;
-    running.lastRenewalCheck = now;
-    running.renewing = true;
-    try {
-      await this.renewCertificate(running, answer);
-    } finally {
-      running.renewing = false;
-    }
-  }
-
-  private async renewCertificate(running: Running, answer: HeartbeatAnswer): Promise<void> {
-    const key = await createNodeKeyAndCsr();
-    const managerAddr = answer.managers.find((m) => m.nodeId === answer.leaderId)?.addr ?? answer.managers[0]?.addr;
-    if (!managerAddr) return;
-    const { certPem } = await running.pool.request<{ certPem: string }>({ address: managerAddr }, RENEW_METHOD, { csrPem: key.csrPem }, { timeoutMs: 5000 });
-    const renewed = readNodeCertificate(certPem);
-    if (renewed.nodeId !== running.local.nodeId) throw new Error('the manager issued a certificate for another node');
-    const credentials: NodeCredentials = { certPem, keyPem: key.keyPem, caCertPem: running.credentials.caCertPem };
+  private async installCredentials(running: Running, credentials: NodeCredentials): Promise<void> {
     await this.local.saveCredentials(credentials);
     running.credentials = credentials;
-    running.pool.setCredentials(tlsCredentials(credentials));
+    // New connections must present the new certificate: its role is what peers authorize.
+    running.pool.setCredentials(tlsCredentials(credentials), { closeExisting: true });
     running.server.setCredentials(tlsCredentials(credentials));
-    this.logger.info('swarm: node certificate renewed', { role: renewed.role, notAfter: renewed.notAfter.toISOString() });
+    const info = readNodeCertificate(credentials.certPem);
+    this.logger.info('swarm: node certificate renewed', { role: info.role, notAfter: info.notAfter.toISOString() });
   }
 
   /** The join service's hook: record the node in the store before its certificate is handed out. */
@@ -685,7 +684,7 @@ export class SkepDaemon implements SkepService {
     if (!manager) throw skepError('NOT_A_MANAGER');
     const now = iso();
     const role: NodeRole = joining.role === 'swarm-manager' ? 'manager' : 'worker';
-    await manager.propose({
+    await manager.raft.propose({
       op: 'node.register',
       node: {
         id: joining.nodeId,
@@ -694,81 +693,37 @@ export class SkepDaemon implements SkepService {
         spec: { role, availability: 'active', labels: {} },
         role: 'worker',
         description: { hostname: '', platform: { os: '', architecture: '' }, resources: { cpus: 0, memoryBytes: 0 }, engineVersion: '' },
-        status: { state: 'unknown', addr: joining.remoteAddress.replace(/:\d+$/, ''), message: 'joining' },
+        status: { state: 'unknown', addr: hostOnly(joining.remoteAddress), message: 'joining' },
         clusterAddr: '',
         certNotAfter: readNodeCertificate(joining.certPem).notAfter.toISOString(),
       },
     });
   }
 
-  private clusterHandlers(running: Running): Parameters<typeof RpcServer.combined>[0]['handlers'] {
-    const peerId = (ctx: HandlerContext): string => {
-      if (!ctx.peer) throw skepError('UNAUTHORIZED');
-      return ctx.peer.nodeId;
-    };
+  private async answerHeartbeat(running: Running, nodeId: string, report: HeartbeatReport): Promise<HeartbeatAnswer> {
+    const manager = running.manager;
+    if (!manager) throw running.failure ? this.failureError(running.failure) : skepError('NOT_A_MANAGER');
+    if (manager.isLeader) {
+      await manager.dispatcher.heartbeat(nodeId, report);
+    } else {
+      const leaderId = manager.raft.leaderId;
+      const leaderAddr = leaderId ? manager.raft.addressOf(leaderId) : undefined;
+      if (!leaderId || !leaderAddr) throw skepError('NO_LEADER');
+      // The caller's identity travels as this manager read it from the caller's certificate.
+      await call(running.pool, { address: leaderAddr, nodeId: leaderId, role: 'swarm-manager' }, 'dispatcher.forward', { nodeId, report }, { timeoutMs: this.heartbeatPeriodMs });
+    }
+    const state = manager.raft.store.state;
+    const voters = manager.raft.confState().voters;
     return {
-      onNotify: (method, body, ctx) => {
-        if (method !== RAFT_METHOD || !running.manager || !ctx.peer) return;
-        const message = body as Message;
-        if (message.from !== ctx.peer.nodeId) return; // a node speaks only for itself
-        running.manager.receive(message);
-      },
-      requests: {
-        [HEARTBEAT_METHOD]: async (body, ctx) => this.answerHeartbeat(running, peerId(ctx), body as HeartbeatReport),
-        'dispatcher.forward': async (body, ctx) => {
-          peerId(ctx);
-          const { nodeId, report } = body as { nodeId: string; report: HeartbeatReport };
-          return this.answerHeartbeat(running, nodeId, report);
-        },
-        [RENEW_METHOD]: async (body, ctx) => {
-          const nodeId = peerId(ctx);
-          const manager = running.manager;
-          if (!manager) throw skepError('NOT_A_MANAGER');
-          const node = manager.store.state.nodes[nodeId];
-          if (!node) throw skepError('NODE_NOT_FOUND', nodeId);
-          const cluster = this.cluster(manager);
-          const { csrPem } = body as { csrPem: string };
-          // The certificate states the role the swarm wants for the node, whatever the old one said.
-          const certPem = await issueNodeCertificate(cluster.ca, csrPem, { nodeId, role: node.spec.role === 'manager' ? 'swarm-manager' : 'swarm-worker' });
-          return { certPem };
-        },
-        [RAFT_VIEW_METHOD]: async (_body, ctx) => {
-          peerId(ctx);
-          const manager = running.manager;
-          if (!manager) throw skepError('NOT_A_MANAGER');
-          return manager.raftView();
-        },
-        [LEAVE_METHOD]: async (_body, ctx) => {
-          const nodeId = peerId(ctx);
-          const manager = running.manager;
-          if (!manager) throw skepError('NOT_A_MANAGER');
-          manager.forgetHeartbeat(nodeId);
-          await manager.propose({ op: 'node.status', id: nodeId, at: iso(), state: 'down', message: 'node left the swarm' });
-          return {};
-        },
-      },
+      clusterId: state.cluster?.id ?? '',
+      leaderId: manager.raft.leaderId,
+      managers: voters.map((id) => ({ nodeId: id, addr: manager.raft.addressOf(id) ?? '' })).filter((m) => m.addr !== ''),
+      desiredRole: state.nodes[nodeId]?.spec.role ?? 'worker',
     };
   }
 
-  private async answerHeartbeat(running: Running, nodeId: string, report: HeartbeatReport): Promise<HeartbeatAnswer> {
-    const manager = running.manager;
-    if (!manager) throw skepError('NOT_A_MANAGER');
-    if (manager.isLeader) {
-      await manager.heartbeat(nodeId, report);
-    } else {
-      const leaderId = manager.leaderId;
-      const leaderAddr = leaderId ? manager.addressOf(leaderId) : undefined;
-      if (!leaderId || !leaderAddr) throw skepError('NO_LEADER');
-      await running.pool.request({ address: leaderAddr, nodeId: leaderId }, 'dispatcher.forward', { nodeId, report }, { timeoutMs: this.heartbeatPeriodMs });
-    }
-    const state = manager.store.state;
-    const voters = manager.confState().voters;
-    return {
-      clusterId: state.cluster?.id ?? '',
-      leaderId: manager.leaderId,
-      managers: voters.map((id) => ({ nodeId: id, addr: manager.addressOf(id) ?? '' })).filter((m) => m.addr !== ''),
-      desiredRole: state.nodes[nodeId]?.spec.role ?? 'worker',
-    };
+  private failureError(failure: SwarmFailure): SkepError {
+    return new SkepError(failure.code, failure.message);
   }
 
   private requireRunning(): Running {
@@ -777,12 +732,14 @@ export class SkepDaemon implements SkepService {
   }
 
   private requireManager(): Manager {
-    const manager = this.requireRunning().manager;
-    if (!manager) throw skepError('NOT_A_MANAGER');
-    return manager;
+    const running = this.requireRunning();
+    if (running.failure) throw this.failureError(running.failure);
+    if (!running.manager) throw skepError('NOT_A_MANAGER');
+    return running.manager;
   }
 
   private async managerCall<T>(action: (manager: Manager, running: Running) => Promise<T>): Promise<T> {
+    if (this.removed) throw skepError('NODE_REMOVED');
     // Docker's words for a manager command on a node outside any swarm.
     if (!this.running) throw skepError('NOT_A_MANAGER_NO_SWARM');
     const running = this.running;
@@ -799,6 +756,7 @@ export class SkepDaemon implements SkepService {
     const running = this.running;
     if (!running) return;
     this.running = undefined;
+    clearTimeout(running.recoveryTimer);
     running.session?.stop();
     await running.manager?.stop().catch((error: unknown) => this.logger.warn('swarm: raft stop failed', { error: String(error) }));
     running.pool.close();
@@ -814,49 +772,31 @@ export class SkepDaemon implements SkepService {
   }
 }
 
-/** Why the cluster port could not be opened, in words a person can act on. */
-function listenError(address: string, error: unknown): SkepError {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  const reason =
-    code === 'EADDRINUSE'
-      ? 'the address is already in use (another Skep node, or a Docker swarm manager on the same port?)'
-      : code === 'EADDRNOTAVAIL'
-        ? 'this machine has no such address'
-        : code === 'EACCES'
-          ? 'permission denied (ports below 1024 need root)'
-          : error instanceof Error
-            ? error.message
-            : String(error);
-  return skepError('LISTEN_FAILED', address, reason);
+/** What a person sees when the manager stops, and whether it comes back by itself. */
+function describeFailure(error: Error, raftDir: string): SwarmFailure {
+  const code = errnoOf(error);
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    const e = skepError('SWARM_FAILED', `the disk holding ${raftDir} is full`, 'Free some space on it: Skep retries every few seconds and resumes by itself.');
+    return { code: e.code, message: e.message, recovering: true };
+  }
+  if (code === 'EIO' || code === 'EROFS') {
+    const e = skepError('SWARM_FAILED', `writing to ${raftDir} failed (${code})`, 'Check the disk; Skep retries every few seconds and resumes once it can write again.');
+    return { code: e.code, message: e.message, recovering: true };
+  }
+  const e = skepError(
+    'SWARM_FAILED',
+    error.message,
+    'If other managers are healthy, run "skep swarm leave --force" on this node and join it again; if it was the last manager, restore its data folder from a backup or run "skep swarm init --force-new-cluster" on a manager that still has the state.',
+  );
+  return { code: e.code, message: e.message, recovering: false };
 }
 
-/** Replaces a Raft directory with one holding `state` as a snapshot whose only voter is `self`. */
-async function rewriteAsSingleVoter(raftDir: string, self: string, state: { index: number; term: number; data: Uint8Array }): Promise<void> {
-  const fresh = `${raftDir}.new`;
-  const previous = `${raftDir}.before-force-new-cluster-${Date.now()}`;
-  await rm(fresh, { recursive: true, force: true });
-  const { storage } = await DiskStorage.open(fresh);
-  try {
-    const snapshot = { metadata: { index: state.index, term: state.term, confState: { voters: [self], learners: [] } }, data: state.data };
-    await storage.save({ term: state.term, vote: null, commit: state.index }, [], snapshot);
-  } finally {
-    await storage.close();
+function errnoOf(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
+    const inMessage = e instanceof Error ? /\b(ENOSPC|EDQUOT|EIO|EROFS)\b/.exec(e.message)?.[1] : undefined;
+    if (inMessage) return inMessage;
   }
-  // The old log is kept beside the new one until the new swarm runs, in case a person needs it.
-  await rename(raftDir, previous);
-  await rename(fresh, raftDir);
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new SkepError('INTERNAL', `Timeout was reached before node joined: ${what}.`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return undefined;
 }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { safeStorageSealer } from '../../../electron/main/secret-sealer.js';
-import { LocalStore, type SecretSealer } from '../../../electron/swarm/local-state.js';
+import { LocalStore, type SecretSealer } from '../../../electron/node/local-state.js';
 
 const credentials = { certPem: 'CERT PEM', keyPem: '-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----\n', caCertPem: 'CA PEM' };
 

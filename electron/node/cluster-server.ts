@@ -1,0 +1,63 @@
+// The node's side of the cluster port: the protocol's methods mapped onto the manager (when this
+// node is one) and the agent, behind electron/protocol's checks; the join service for newcomers.
+import { skepError, type SkepError } from '../../shared/errors.js';
+import type { Logger, PeerIdentity, RpcServer } from '../net/index.js';
+import { serveProtocol, type Caller, type HeartbeatAnswer, type HeartbeatReport, type ProtocolServer } from '../protocol/index.js';
+import type { Manager } from '../swarm/manager.js';
+
+export interface ClusterSide {
+  /** The manager, while this node is one and its Raft node runs. */
+  manager(): Manager | undefined;
+  /** Managers this node knows (from heartbeat answers): a worker accepts manager calls only from them. */
+  isKnownManager(nodeId: string): boolean;
+  answerHeartbeat(nodeId: string, report: HeartbeatReport): Promise<HeartbeatAnswer>;
+  onRemoved(): void;
+  readonly logger: Logger;
+}
+
+export function clusterProtocol(side: ClusterSide): ProtocolServer {
+  const manager = (): Manager => {
+    const m = side.manager();
+    if (!m) throw skepError('NOT_A_MANAGER');
+    return m;
+  };
+  return serveProtocol({
+    logger: side.logger,
+    authorizer: {
+      check(peer: PeerIdentity, callers: Caller): SkepError | undefined {
+        const m = side.manager();
+        if (m) return m.authorize(peer, callers);
+        // Not a manager (a worker, or a manager whose Raft node has stopped): only a manager
+        // this node knows may tell it something, and nobody may ask it manager things.
+        if (callers === 'raft-member' && peer.role === 'swarm-manager' && side.isKnownManager(peer.nodeId)) return undefined;
+        return skepError('NOT_A_MANAGER');
+      },
+    },
+    requests: {
+      'dispatcher.heartbeat': (report, caller) => side.answerHeartbeat(caller.nodeId, report),
+      'dispatcher.forward': async ({ nodeId, report }) => {
+        await manager().dispatcher.heartbeat(nodeId, report);
+        return {};
+      },
+      'dispatcher.leave': async (_body, caller) => {
+        await manager().dispatcher.leave(caller.nodeId);
+        return {};
+      },
+      'ca.renewNodeCertificate': async ({ csrPem }, caller) => ({ certPem: await manager().cluster.renewCertificate(caller.nodeId, csrPem) }),
+      'raft.view': () => manager().raft.raftView(),
+    },
+    notifications: {
+      'raft.message': (message) => side.manager()?.raft.receive(message as never),
+      'node.removed': () => side.onRemoved(),
+    },
+  });
+}
+
+/** Tells a removed node's live connections why they end, then ends them. */
+export function disconnectRemoved(server: RpcServer, nodeId: string): void {
+  for (const connection of server.connections()) {
+    if (connection.peer?.nodeId !== nodeId) continue;
+    connection.notify('node.removed', {});
+    connection.close();
+  }
+}

@@ -1,0 +1,175 @@
+// The node-to-node contract: every cluster method in one table — its body and reply schemas, who
+// may call it, and its bounds. The server refuses a call whose caller or body doesn't fit before
+// any handler runs (server.ts); the client checks replies against the same schemas (client.ts).
+//
+// Who may call, as swarmkit declares per RPC (`swarm-manager`, `swarm-worker`), but stricter:
+//  - 'raft-member': a manager certificate whose node is a current Raft member (voter or learner)
+//    of the receiving manager's configuration, and not removed. Raft traffic and forwards.
+//  - 'node': any node of the swarm (worker or manager certificate) that the store knows and has
+//    not removed — and only ever for itself: its identity comes from its certificate, never from
+//    the body, so these bodies carry no node ID at all.
+import { z } from 'zod';
+
+export type Caller = 'raft-member' | 'node';
+
+/** Bounds, stated once: what a well-behaved node never exceeds. */
+export const BOUNDS = {
+  /** Raft: entries per append (the core batches far fewer; a snapshot chunk is one message). */
+  entriesPerMessage: 4096,
+  /** Raft: bytes of one entry's data; a command is a small JSON object. */
+  entryBytes: 1024 * 1024,
+  /** Raft: one snapshot chunk (the core sends chunks of at most 1 MiB). */
+  snapshotChunkBytes: 4 * 1024 * 1024,
+  /** Node descriptions: a hostname is at most 253 characters (RFC 1035); other strings are short. */
+  hostname: 253,
+  shortText: 256,
+  address: 300,
+  csrPemBytes: 16 * 1024,
+} as const;
+
+const nodeId = z.string().regex(/^[0-9a-z]{25}$/, 'a node ID');
+/** Raft's counters: non-negative safe integers (terms, indexes, byte offsets). */
+const counter = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const bytes = (max: number): z.ZodType<Uint8Array> =>
+  z.instanceof(Uint8Array).refine((b) => b.byteLength <= max, `at most ${max} bytes`);
+
+const entry = z.strictObject({
+  term: counter,
+  index: counter,
+  type: z.enum(['normal', 'confChange']),
+  data: bytes(BOUNDS.entryBytes),
+});
+
+const confState = z.strictObject({
+  voters: z.array(nodeId).max(64),
+  learners: z.array(nodeId).max(64),
+});
+
+/** Every Raft message that may cross the network; local types (hup, beat, …) never do. */
+export const RaftMessage = z.strictObject({
+  type: z.enum([
+    'app', 'appResp', 'vote', 'voteResp', 'preVote', 'preVoteResp', 'heartbeat', 'heartbeatResp',
+    'snap', 'snapResp', 'timeoutNow', 'readIndexResp', 'prop', 'transferLeader', 'readIndex',
+  ]),
+  from: nodeId,
+  to: nodeId,
+  term: counter,
+  logTerm: counter,
+  index: counter,
+  entries: z.array(entry).max(BOUNDS.entriesPerMessage),
+  commit: counter,
+  reject: z.boolean(),
+  rejectHint: counter,
+  transfer: z.boolean().optional(),
+  context: bytes(1024).optional(),
+  snapshot: z
+    .strictObject({
+      metadata: z.strictObject({ index: counter, term: counter, confState }),
+      offset: counter,
+      totalBytes: counter,
+      data: bytes(BOUNDS.snapshotChunkBytes),
+    })
+    .optional(),
+});
+
+const text = (max: number) => z.string().max(max);
+
+export const NodeDescription = z.strictObject({
+  hostname: text(BOUNDS.hostname),
+  platform: z.strictObject({ os: text(64), architecture: text(64) }),
+  resources: z.strictObject({ cpus: z.number().int().min(0).max(4096), memoryBytes: counter }),
+  engineVersion: text(64),
+});
+
+/** What a node says about itself each heartbeat period. */
+export const HeartbeatReport = z.strictObject({
+  description: NodeDescription,
+  /** The address others see it at (no port). */
+  addr: text(BOUNDS.address),
+  /** host:port of its cluster listener. */
+  clusterAddr: text(BOUNDS.address).regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'host:port'),
+  certNotAfter: z.iso.datetime(),
+});
+export type HeartbeatReport = z.infer<typeof HeartbeatReport>;
+
+export const ManagerAddress = z.strictObject({ nodeId, addr: text(BOUNDS.address) });
+export type ManagerAddress = z.infer<typeof ManagerAddress>;
+
+export const HeartbeatAnswer = z.strictObject({
+  clusterId: text(64),
+  leaderId: nodeId.nullable(),
+  managers: z.array(ManagerAddress).max(64),
+  /** The role the swarm wants this node to have. */
+  desiredRole: z.enum(['manager', 'worker']),
+});
+export type HeartbeatAnswer = z.infer<typeof HeartbeatAnswer>;
+
+const member = z.strictObject({
+  nodeId,
+  hostname: text(BOUNDS.hostname),
+  addr: text(BOUNDS.address),
+  role: z.enum(['leader', 'follower', 'candidate', 'learner', 'unknown']),
+  reachable: z.boolean(),
+  matchIndex: counter.nullable(),
+  lag: counter.nullable(),
+  lastContactMs: counter.nullable(),
+});
+
+export const RaftView = z.strictObject({
+  term: counter,
+  leaderId: nodeId.nullable(),
+  commitIndex: counter,
+  appliedIndex: counter,
+  members: z.array(member).max(64).readonly(),
+});
+
+const empty = z.strictObject({});
+
+export interface MethodSpec<B extends z.ZodType, R extends z.ZodType | undefined> {
+  readonly kind: R extends undefined ? 'notify' : 'request';
+  readonly callers: Caller;
+  readonly body: B;
+  readonly reply: R;
+  /** Said in the README's security section; kept here so it can't drift from the code. */
+  readonly why: string;
+}
+
+function request<B extends z.ZodType, R extends z.ZodType>(callers: Caller, body: B, reply: R, why: string): MethodSpec<B, R> {
+  return { kind: 'request', callers, body, reply, why } as MethodSpec<B, R>;
+}
+
+function notify<B extends z.ZodType>(callers: Caller, body: B, why: string): MethodSpec<B, undefined> {
+  return { kind: 'notify', callers, body, reply: undefined, why } as MethodSpec<B, undefined>;
+}
+
+/** The whole cluster protocol. The join bootstrap (anonymous) lives in swarm/ca/join.ts. */
+export const METHODS = {
+  'raft.message': notify('raft-member', RaftMessage, 'Raft traffic between managers; `from` must be the certificate\'s node'),
+  'raft.view': request('raft-member', empty, RaftView, 'a follower asks the leader for match indexes and contact times'),
+  'dispatcher.heartbeat': request('node', HeartbeatReport, HeartbeatAnswer, 'a node reports itself Ready and learns the managers'),
+  'dispatcher.forward': request(
+    'raft-member',
+    z.strictObject({ nodeId, report: HeartbeatReport }),
+    empty,
+    'a follower hands a heartbeat to the leader; nodeId is what the follower read from the caller\'s certificate',
+  ),
+  'dispatcher.leave': request('node', empty, empty, 'a node says it is leaving, so it shows Down at once'),
+  'ca.renewNodeCertificate': request(
+    'node',
+    z.strictObject({ csrPem: text(BOUNDS.csrPemBytes) }),
+    z.strictObject({ certPem: text(64 * 1024) }),
+    'a node renews its own certificate; the role is the one the store wants for it',
+  ),
+  /** Sent by a manager to a node's live connection as its removal applies. */
+  'node.removed': notify('raft-member', empty, 'a manager tells a node it was removed from the swarm'),
+} as const;
+
+export type MethodName = keyof typeof METHODS;
+export type RequestName = { [K in MethodName]: (typeof METHODS)[K]['kind'] extends 'request' ? K : never }[MethodName];
+export type NotifyName = Exclude<MethodName, RequestName>;
+export type BodyOf<M extends MethodName> = z.infer<(typeof METHODS)[M]['body']>;
+export type ReplyOf<M extends RequestName> = (typeof METHODS)[M]['reply'] extends z.ZodType ? z.infer<NonNullable<(typeof METHODS)[M]['reply']>> : never;
+
+export function isMethodName(name: string): name is MethodName {
+  return Object.hasOwn(METHODS, name);
+}

@@ -1,0 +1,203 @@
+// The store replicated by Raft: a RaftNode (electron/raft) whose state machine is the SwarmStore,
+// its transport over the cluster connections, the Raft view the window draws, and fast failover.
+// Components write through `propose` (the Proposer interface) and read `store.state`.
+import { skepError, SkepError } from '../../../shared/errors.js';
+import type { RaftMemberView, RaftView } from '../../../shared/types.js';
+import type { ConnectionPool, Logger } from '../../net/index.js';
+import { send } from '../../protocol/index.js';
+import { ProposalDroppedError, type Message } from '../../raft/core/index.js';
+import { ProposalLeaderLostError, ProposalTimeoutError, RaftNode, RaftNodeStoppedError } from '../../raft/node.js';
+import type { ConfState, Entry } from '../../raft/types.js';
+import type { Proposer } from './proposer.js';
+import { decodeCommand, encodeCommand, SwarmStore, type ApplyResult, type Command, type NodeRecord } from './store.js';
+
+export interface RaftStoreOptions {
+  readonly nodeId: string;
+  readonly raftDir: string;
+  readonly pool: ConnectionPool;
+  /** Founding membership for `swarm init`; absent when joining (the leader sends the state). */
+  readonly bootstrap?: ConfState;
+  /** Addresses of managers learned outside the store (before its first snapshot arrives). */
+  readonly knownAddress: (nodeId: string) => string | undefined;
+  readonly tickMs?: number;
+  readonly electionTick?: number;
+  readonly proposalTimeoutMs?: number;
+  readonly logger: Logger;
+}
+
+/** Between successive voters' early campaigns after the leader's connection reset. */
+const FAILOVER_STAGGER_MS = 150;
+
+export class RaftStore implements Proposer {
+  readonly store = new SwarmStore();
+  private raft!: RaftNode<ApplyResult>;
+  private readonly lastHeard = new Map<string, number>();
+  private unsubscribeDisconnects: (() => void) | undefined;
+  private failoverTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  private constructor(private readonly options: RaftStoreOptions) {}
+
+  static async open(options: RaftStoreOptions): Promise<RaftStore> {
+    const replicated = new RaftStore(options);
+    const store = replicated.store;
+    replicated.raft = await RaftNode.start<ApplyResult>({
+      id: options.nodeId,
+      dataDir: options.raftDir,
+      stateMachine: {
+        apply: (entry: Entry) => store.apply(decodeCommand(entry.data), entry.index),
+        snapshot: () => store.snapshot(),
+        restore: (data) => store.restore(data),
+      },
+      transport: { send: (to, message) => replicated.send(to, message) },
+      ...(options.bootstrap ? { bootstrap: options.bootstrap } : {}),
+      tickMs: options.tickMs ?? 100,
+      electionTick: options.electionTick ?? 10,
+      proposalTimeoutMs: options.proposalTimeoutMs ?? 4000,
+      readTimeoutMs: options.proposalTimeoutMs ?? 4000,
+      snapshotEntries: 2000,
+      logger: (level, message, fields) => options.logger[level](message, fields),
+    });
+    replicated.unsubscribeDisconnects = options.pool.onDisconnect((event) => {
+      if (event.wasConnected && event.peer.nodeId !== undefined) replicated.onPeerConnectionLost(event.peer.nodeId);
+    });
+    return replicated;
+  }
+
+  get nodeId(): string {
+    return this.options.nodeId;
+  }
+
+  get raftNode(): RaftNode<ApplyResult> {
+    return this.raft;
+  }
+
+  get leaderId(): string | null {
+    return this.raft.status().leader;
+  }
+
+  get isLeader(): boolean {
+    return this.raft.status().role === 'leader';
+  }
+
+  confState(): ConfState {
+    return this.raft.status().confState;
+  }
+
+  /** A voter or learner of this manager's current configuration. */
+  isMember(nodeId: string): boolean {
+    const conf = this.confState();
+    return conf.voters.includes(nodeId) || conf.learners.includes(nodeId);
+  }
+
+  /** Delivers a Raft message from a peer the protocol has already admitted. */
+  receive(message: Message): void {
+    this.lastHeard.set(message.from, Date.now());
+    this.raft.receive(message);
+  }
+
+  addressOf(nodeId: string): string | undefined {
+    const fromStore = this.store.state.nodes[nodeId]?.clusterAddr;
+    return fromStore || this.options.knownAddress(nodeId);
+  }
+
+  private send(to: string, message: Message): void {
+    const address = this.addressOf(to);
+    if (!address) return; // Raft retries; the address arrives with the store or a heartbeat.
+    // Raft talks only to managers: the peer must hold that node's manager certificate.
+    send(this.options.pool, { address, nodeId: to, role: 'swarm-manager' }, 'raft.message', message as never);
+  }
+
+  /** Proposes a command from any manager (followers forward to the leader); maps Raft's failures to the catalog. */
+  async propose(command: Command): Promise<void> {
+    let result: ApplyResult;
+    try {
+      result = await this.raft.propose(encodeCommand(command));
+    } catch (error) {
+      throw toSwarmError(error);
+    }
+    if (!result.ok) throw skepError('INVALID_REQUEST', result.reason);
+  }
+
+  /** Waits until this manager has applied everything the leader had committed (a linearizable read). */
+  async readBarrier(): Promise<void> {
+    try {
+      await this.raft.readIndex();
+    } catch (error) {
+      throw toSwarmError(error);
+    }
+  }
+
+  electionTimeoutMs(): number {
+    return (this.options.tickMs ?? 100) * (this.options.electionTick ?? 10);
+  }
+
+  /** The Raft group as the UI draws it; the leader knows match indexes and contact times. */
+  raftView(): RaftView {
+    const status = this.raft.status();
+    const now = Date.now();
+    const members: RaftMemberView[] = [];
+    for (const id of [...status.confState.voters, ...status.confState.learners]) {
+      const node: NodeRecord | undefined = this.store.state.nodes[id];
+      const progress = status.progress?.[id];
+      const isSelf = id === status.id;
+      const heard = this.lastHeard.get(id);
+      // Only what was heard recently counts, except that a follower that has a leader trusts the
+      // store's node status for the other followers (it does not talk to them directly).
+      const heardRecently = heard !== undefined && now - heard < 2 * this.electionTimeoutMs();
+      const reachable = isSelf
+        ? true
+        : status.role === 'leader' || status.leader === null || id === status.leader
+          ? heardRecently
+          : node?.status.state === 'ready';
+      members.push({
+        nodeId: id,
+        hostname: node?.description.hostname ?? '',
+        addr: node?.clusterAddr ?? this.options.knownAddress(id) ?? '',
+        role: id === status.leader ? 'leader' : status.confState.learners.includes(id) ? 'learner' : isSelf && status.role === 'candidate' ? 'candidate' : 'follower',
+        reachable,
+        matchIndex: isSelf && status.role === 'leader' ? status.lastIndex : (progress?.match ?? null),
+        lag: status.role === 'leader' ? (isSelf ? 0 : progress ? Math.max(0, status.lastIndex - progress.match) : null) : null,
+        lastContactMs: isSelf ? 0 : heard === undefined ? null : now - heard,
+      });
+    }
+    return { term: status.term, leaderId: status.leader, commitIndex: status.commit, appliedIndex: status.applied, members };
+  }
+
+  /**
+   * Fast failover. A leader killed or rebooted resets its connections at once, long before an
+   * election timeout (1–2 s) would notice. Every follower then forgets the leader (so it grants
+   * pre-votes), and the remaining voters campaign in turn — by node ID, a stagger apart — so the
+   * first one wins without a split vote. A leader that was only cut off (SIGSTOP, a pulled cable)
+   * resets nothing, and PreVote with the leader lease still protects a healthy group from a node
+   * that merely lost its connection: the others, still hearing the leader, refuse its pre-votes.
+   */
+  private onPeerConnectionLost(peerId: string): void {
+    if (this.stopped) return;
+    const status = this.raft.status();
+    if (status.leader !== peerId || status.role === 'leader') return;
+    this.raft.forgetLeader();
+    const successors = status.confState.voters.filter((id) => id !== peerId).sort();
+    const rank = successors.indexOf(this.options.nodeId);
+    if (rank < 0) return;
+    clearTimeout(this.failoverTimer);
+    this.failoverTimer = setTimeout(() => {
+      if (!this.stopped && this.raft.status().leader === null) this.raft.campaign();
+    }, rank * FAILOVER_STAGGER_MS);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.failoverTimer);
+    this.unsubscribeDisconnects?.();
+    await this.raft.stop();
+  }
+}
+
+/** Raft's failures, in the words a Swarm user knows. */
+export function toSwarmError(error: unknown): SkepError {
+  if (error instanceof SkepError) return error;
+  if (error instanceof ProposalDroppedError || error instanceof ProposalTimeoutError || error instanceof ProposalLeaderLostError) return skepError('NO_LEADER');
+  if (error instanceof RaftNodeStoppedError) return skepError('NOT_IN_SWARM');
+  return skepError('INTERNAL', error instanceof Error ? error.message : String(error));
+}
