@@ -10,7 +10,7 @@ export type HealthState = 'healthy' | 'degraded' | 'critical' | 'offline';
  * The banner's finer reading of the same facts. `at-risk` is degraded in the tray: the swarm still
  * works but one more failure stops it.
  */
-export type HealthLevel = 'healthy' | 'degraded' | 'at-risk' | 'quorum-lost' | 'no-leader' | 'worker' | 'not-in-swarm';
+export type HealthLevel = 'healthy' | 'degraded' | 'at-risk' | 'quorum-lost' | 'no-leader' | 'worker' | 'not-in-swarm' | 'failed' | 'removed';
 
 export interface Health {
   readonly state: HealthState;
@@ -55,6 +55,18 @@ export function swarmHealth(status: SwarmStatus | undefined, nodeList?: readonly
   const readyNodes = nodeList ? nodeList.filter((node) => node.status.state === 'ready').length : status.readyNodes;
   const { managers, reachableManagers } = status;
   const counts = { managers, reachableManagers, nodes, readyNodes };
+
+  // This node can't do its part: its manager stopped (a full disk), or a manager removed it.
+  if (status.failure) {
+    const removed = status.failure.code === 'NODE_REMOVED';
+    return {
+      ...counts,
+      state: 'critical',
+      level: removed ? 'removed' : 'failed',
+      sentence: removed ? 'Removed from the swarm' : status.failure.recovering ? 'This manager has stopped — retrying' : 'This manager has stopped',
+      advice: status.failure.message,
+    };
+  }
 
   // A worker holds no Raft view: it can't tell the managers' health, only that it is a member.
   if (managers === 0) {

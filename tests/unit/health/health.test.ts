@@ -116,3 +116,16 @@ describe('healthNotification', () => {
     expect(healthNotification(swarmHealth(active(3, 2)), swarmHealth(active(5, 4)))).toBeUndefined();
   });
 });
+
+describe('a node that cannot do its part', () => {
+  const base = { state: 'active', nodeId: 'n', clusterId: 'c', role: 'manager', nodeAddr: '1.2.3.4:2377', managers: 3, reachableManagers: 3, nodes: 3, readyNodes: 3, leaderId: 'n' } as const;
+
+  it('a stopped manager is critical, says whether it retries, and gives the catalog text as advice', () => {
+    const health = swarmHealth({ ...base, failure: { code: 'SWARM_FAILED', message: 'the disk is full. Free some space.', recovering: true } });
+    expect(health).toMatchObject({ state: 'critical', level: 'failed', sentence: 'This manager has stopped — retrying', advice: 'the disk is full. Free some space.' });
+  });
+
+  it('a removed node says so', () => {
+    expect(swarmHealth({ ...base, failure: { code: 'NODE_REMOVED', message: 'removed', recovering: false } })).toMatchObject({ state: 'critical', level: 'removed', sentence: 'Removed from the swarm' });
+  });
+});
