@@ -242,8 +242,12 @@ export interface Task {
   readonly desiredState: TaskState;
   /** Written only from what the agent reported (and by the scheduler before assignment). */
   readonly status: TaskStatus;
+  /** What made the task: the service's reconciler (a missing slot or node), the restart policy, or a rolling update. */
+  readonly origin: TaskOrigin;
   readonly delayedStart?: DelayedStart;
 }
+
+export type TaskOrigin = 'service' | 'restart' | 'update';
 
 /** Docker's task name: `<service>.<slot>`, or `<service>.<node>` for a global task. */
 export function taskName(task: Pick<Task, 'serviceName' | 'slot' | 'nodeId'>): string {
