@@ -168,6 +168,10 @@ class SchedulingPass {
     const queue = [...group];
     this.scheduleOnSubtree(queue.length, queue, tree, compare);
     if (queue.length === 0) return;
+    // Why no node can take the rest now, counted over every node once (Swarm reports the counts
+    // left over from its last attempts, which can count a node twice or miss one).
+    this.pipeline.setTask(sample);
+    for (const node of this.nodes) this.pipeline.process(node);
     const explanation = this.pipeline.explain();
     const err = explanation === '' ? 'no suitable node' : `no suitable node (${explanation})`;
     for (const task of queue) this.leavePending(task, err);
@@ -237,27 +241,21 @@ class SchedulingPass {
     return scheduled;
   }
 
-  /** Swarm's scheduleNTasksOnNodes: fill the best node until the next is as good, then go round. */
+  /**
+   * Places up to n tasks on a leaf's nodes, each on the best node that still passes the filters.
+   * Swarm walks a sorted list once and can leave a node behind (it never goes back to a node it
+   * passed until it wraps around); choosing the best node for every task keeps the spread even.
+   */
   private scheduleOnNodes(n: number, queue: Task[], nodes: NodeInfo[], compare: NodeCompare): number {
     let scheduled = 0;
-    const failed = new Set<number>();
-    let iter = 0;
-    const count = nodes.length;
-    while (queue.length > 0) {
-      const task = queue.shift()!;
-      const node = nodes[iter % count]!;
-      this.assign(task, node, MESSAGE_ASSIGNED);
+    let candidates = nodes;
+    while (scheduled < n && queue.length > 0) {
+      if (scheduled > 0) candidates = candidates.filter((node) => this.pipeline.process(node));
+      let best: NodeInfo | undefined;
+      for (const node of candidates) if (best === undefined || compare(node, best) < 0) best = node;
+      if (best === undefined) break;
+      this.assign(queue.shift()!, best, MESSAGE_ASSIGNED);
       scheduled++;
-      if (scheduled === n) return scheduled;
-      if (iter + 1 < count) {
-        if (compare(nodes[iter + 1]!, node) < 0) iter++;
-      } else iter++;
-      const start = iter;
-      while (failed.has(iter % count) || !this.pipeline.process(nodes[iter % count]!)) {
-        failed.add(iter % count);
-        iter++;
-        if (iter - start === count) return scheduled;
-      }
     }
     return scheduled;
   }
