@@ -3,7 +3,7 @@
 // parser). Defaults are Swarm's. Kept apart from services.ts so the renderer's bundle doesn't carry zod.
 import { z } from 'zod';
 import { parseConstraints, ENGINE_LABEL_PREFIX, NODE_LABEL_PREFIX } from './constraints.js';
-import { ERROR_CATALOG, SkepError, skepError, type ErrorCode } from './errors.js';
+import { SkepError, skepError, type ERROR_CATALOG, type ErrorCode } from './errors.js';
 import {
   DEFAULT_RESTART_POLICY,
   DEFAULT_STOP_GRACE_PERIOD_MS,

@@ -112,7 +112,7 @@ describe('max attempts and window', () => {
 describe('task history', () => {
   it('keeps 5 tasks per slot, removing the oldest finished ones', () => {
     const svc = withPolicy({});
-    const tasks = Array.from({ length: 7 }, (_, i) => ({ ...exited(svc, `h${i}`, 'failed', T0 + i * 1000), desiredState: 'shutdown' as const }));
+    const tasks: Task[] = Array.from({ length: 7 }, (_, i) => ({ ...exited(svc, `h${i}`, 'failed', T0 + i * 1000), desiredState: 'shutdown' as const }));
     tasks.push(task(svc, { id: 'live', slot: 1, nodeId: 'n1', status: status('running', T0 + 9000) }));
     const { changes } = pass([svc], tasks, undefined, T0 + 10_000);
     expect(deleted(changes)).toEqual(['h0', 'h1', 'h2']);
@@ -120,7 +120,7 @@ describe('task history', () => {
 
   it('keeps max attempts + 1 when max attempts is set, as Swarm does to remember the restart count', () => {
     const svc = withPolicy({ maxAttempts: 7 });
-    const tasks = Array.from({ length: 9 }, (_, i) => ({ ...exited(svc, `h${i}`, 'failed', T0 + i * 1000), desiredState: 'shutdown' as const }));
+    const tasks: Task[] = Array.from({ length: 9 }, (_, i) => ({ ...exited(svc, `h${i}`, 'failed', T0 + i * 1000), desiredState: 'shutdown' as const }));
     tasks.push(task(svc, { id: 'live', slot: 1, nodeId: 'n1', status: status('running', T0 + 9500) }));
     expect(deleted(pass([svc], tasks, undefined, T0 + 10_000).changes)).toEqual(['h0', 'h1']);
   });
