@@ -67,6 +67,15 @@ export default tseslint.config(
       ] }],
     },
   })),
+  // The scheduler and the orchestrator are pure logic over plain data: shared/ and their own files.
+  {
+    files: ['electron/swarm/scheduler/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [electronOnlyInShell], patterns: [nodeBuiltins, { group: ['../../agent/**', '../../node/**', '../../net/**', '../../raft/**', '../../protocol/**', '../../provision/**', '../../server/**', '../../cli/**', '../../main/**', '../../preload/**', '**/renderer/**', '../*.js', '../dispatcher/**', '../controlapi/**', '../roles/**', '../ca/**', '../orchestrator/**'], message: 'The scheduler imports only shared/.' }] }], '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['../state/**'], allowTypeImports: true, message: 'Only types from the store: the manager hands the scheduler plain data.' }] }] },
+  },
+  {
+    files: ['electron/swarm/orchestrator/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [electronOnlyInShell], patterns: [nodeBuiltins, { group: ['../../agent/**', '../../node/**', '../../net/**', '../../raft/**', '../../protocol/**', '../../provision/**', '../../server/**', '../../cli/**', '../../main/**', '../../preload/**', '**/renderer/**', '../*.js', '../dispatcher/**', '../controlapi/**', '../roles/**', '../ca/**', '../scheduler/**'], message: 'The orchestrator imports only shared/.' }] }], '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['../state/**'], allowTypeImports: true, message: 'Only types from the store: the manager hands the orchestrator plain data.' }] }] },
+  },
   {
     files: ['electron/raft/**/*.ts'],
     rules: {

@@ -88,6 +88,54 @@ export const ERROR_CATALOG = {
     `invalid certificate signing request: ${reason}`),
   INVALID_CERTIFICATE: entry(false, (reason: string) =>
     `invalid certificate: ${reason}`),
+
+  // Service specs (swarmkit's controlapi and the Docker CLI's texts).
+  SERVICE_NAME_REQUIRED: entry(false, () =>
+    'meta: name must be provided'),
+  SERVICE_NAME_INVALID: entry(false, () =>
+    'name must be valid as a DNS name component'),
+  SERVICE_NAME_TOO_LONG: entry(false, () =>
+    'name must be 63 characters or fewer'),
+  SERVICE_REPLICAS_NEGATIVE: entry(false, () =>
+    'Number of replicas must be non-negative'),
+  SERVICE_MAX_REPLICAS_GLOBAL: entry(false, () =>
+    'replicas-max-per-node can only be used with replicated or replicated-job mode'),
+  SERVICE_IMAGE_REQUIRED: entry(false, () =>
+    'ContainerSpec: image reference must be provided'),
+  SERVICE_IMAGE_INVALID: entry(false, (image: string) =>
+    `ContainerSpec: "${image}" is not a valid repository/tag`),
+  SERVICE_DUPLICATE_MOUNT: entry(false, (target: string) =>
+    `ContainerSpec: duplicate mount point: ${target}`),
+  SERVICE_HEALTH_DURATION: entry(false, (field: 'Interval' | 'Timeout' | 'StartPeriod') =>
+    `ContainerSpec: ${field} in HealthConfig cannot be less than 1ms`),
+  SERVICE_HEALTH_RETRIES: entry(false, () =>
+    'ContainerSpec: Retries in HealthConfig cannot be negative'),
+  SERVICE_CPU_TOO_SMALL: entry(false, (cpus: string) =>
+    `invalid cpu value ${cpus}: Must be at least 0.001`),
+  SERVICE_MEMORY_TOO_SMALL: entry(false, (bytes: number) =>
+    `invalid memory value ${bytes}: Must be at least 4MiB`),
+  SERVICE_RESTART_DELAY_NEGATIVE: entry(false, () =>
+    'TaskSpec: restart-delay cannot be negative'),
+  SERVICE_RESTART_WINDOW_NEGATIVE: entry(false, () =>
+    'TaskSpec: restart-window cannot be negative'),
+  SERVICE_UPDATE_DELAY_NEGATIVE: entry(false, () =>
+    'TaskSpec: update-delay cannot be negative'),
+  SERVICE_UPDATE_MONITOR_NEGATIVE: entry(false, () =>
+    'TaskSpec: update-monitor cannot be negative'),
+  SERVICE_UPDATE_FAILURE_RATIO: entry(false, () =>
+    'TaskSpec: update-maxfailureratio cannot be less than 0 or bigger than 1'),
+  CONSTRAINT_NO_OPERATOR: entry(false, () =>
+    'constraint expected one operator from ==, !='),
+  CONSTRAINT_KEY_INVALID: entry(false, (key: string) =>
+    `key '${key}' is invalid`),
+  CONSTRAINT_VALUE_INVALID: entry(false, (value: string) =>
+    `value '${value}' is invalid`),
+  PLACEMENT_PREFERENCE_INVALID: entry(false, (preference: string) =>
+    `unsupported placement preference ${preference} (only spread is supported)`),
+  PORT_INVALID: entry(false, (field: 'target' | 'published', value: string, reason: 'value out of range' | 'invalid syntax') =>
+    `invalid ${field} port (${value}): value must be an integer: strconv.ParseUint: parsing "${value}": ${reason}`),
+  PORT_DUPLICATE: entry(false, () =>
+    'EndpointSpec: duplicate published ports provided'),
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -4,6 +4,7 @@
 import os from 'node:os';
 import { runClusterBench } from './cluster.js';
 import { benchThroughput, formatThroughput, runRaftBench } from './raft.js';
+import { runSchedulerBench } from './scheduler.js';
 
 export interface BenchContext {
   readonly print: (line: string) => void;
@@ -38,6 +39,11 @@ export const BENCHES: readonly Bench[] = [
     name: 'cluster',
     description: 'Real daemons on loopback (build first): idle RSS; label writes/s and p50/p99 with 1, 16, 256 in flight; failover (kill -9 leader → next write), median of runs',
     run: (ctx) => runClusterBench({ print: ctx.print, quick: ctx.quick }),
+  },
+  {
+    name: 'scheduler',
+    description: 'One scheduling pass for 100 and 1,000 pending tasks over 3 and 50 nodes, and one orchestrator pass creating them (pure, in-process)',
+    run: (ctx) => runSchedulerBench({ print: ctx.print, quick: ctx.quick }),
   },
 ];
 
