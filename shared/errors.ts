@@ -80,6 +80,14 @@ export const ERROR_CATALOG = {
     `invalid certificate signing request: ${reason}`),
   INVALID_CERTIFICATE: entry(false, (reason: string) =>
     `invalid certificate: ${reason}`),
+
+  // Task execution on a node (texts as Docker Swarm's executor reports them).
+  TASK_NON_ZERO_EXIT: entry(false, (exitCode: number) =>
+    `task: non-zero exit (${exitCode})`),
+  TASK_UNHEALTHY: entry(false, () =>
+    'unhealthy container'),
+  TASK_NO_SUCH_CONTAINER: entry(false, (container: string) =>
+    `No such container: ${container}`),
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
