@@ -88,6 +88,8 @@ export const ERROR_CATALOG = {
     'unhealthy container'),
   TASK_NO_SUCH_CONTAINER: entry(false, (container: string) =>
     `No such container: ${container}`),
+  TASK_NOT_ON_NODE: entry(false, (taskId: string) =>
+    `task ${taskId} is not assigned to this node`),
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

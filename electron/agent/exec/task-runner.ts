@@ -228,7 +228,8 @@ export class TaskRunner {
     const container = await this.#controller.inspect();
     if (!container) {
       const recorded = this.#state;
-      if (stateRank(recorded) >= stateRank('STARTING') && !hasFinished(recorded)) {
+      const wanted = stateRank(this.#task.desiredState) < stateRank('SHUTDOWN');
+      if (wanted && stateRank(recorded) >= stateRank('STARTING') && !hasFinished(recorded)) {
         // A task runs once: a container that vanished is a failure, never a second run.
         throw new TaskFatal(skepError('TASK_NO_SUCH_CONTAINER', this.#controller.containerName).message);
       }

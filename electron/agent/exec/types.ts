@@ -194,7 +194,8 @@ export interface TaskController {
 
 /** A runtime that can run tasks (Docker Engine through dockerode is one). */
 export interface Executor {
-  controller(task: AgentTask): TaskController;
+  /** `containerId`: the container found for this task by label, to adopt instead of creating one. */
+  controller(task: AgentTask, containerId?: string): TaskController;
   /** Every container this runtime has for Skep tasks, running or not, found by label. */
   listTaskContainers(): Promise<TaskContainerSummary[]>;
   /** Removes a container that belongs to no assigned task. */

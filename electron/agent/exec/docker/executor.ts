@@ -54,8 +54,8 @@ export class DockerExecutor implements Executor {
     this.docker = dockerFor(options.host ?? defaultEndpoint());
   }
 
-  controller(task: AgentTask): TaskController {
-    return new DockerTaskController(this.docker, task);
+  controller(task: AgentTask, containerId?: string): TaskController {
+    return new DockerTaskController(this.docker, task, containerId);
   }
 
   async listTaskContainers(): Promise<TaskContainerSummary[]> {
@@ -87,9 +87,12 @@ async function removeQuietly(docker: Docker, containerId: string): Promise<void>
 
 class DockerTaskController implements TaskController {
   readonly containerName: string;
+  /** The container's ID once known (adopted or created); its name until then. */
+  #container: string;
 
-  constructor(private readonly docker: Docker, readonly task: AgentTask) {
+  constructor(private readonly docker: Docker, readonly task: AgentTask, containerId?: string) {
     this.containerName = taskName(task);
+    this.#container = containerId ?? this.containerName;
   }
 
   async imagePresent(): Promise<boolean> {
@@ -121,19 +124,21 @@ class DockerTaskController implements TaskController {
   async create(): Promise<string> {
     try {
       const container = await engineCall(() => this.docker.createContainer(this.#createOptions()));
+      this.#container = container.id;
       return container.id;
     } catch (error) {
       if (!(error instanceof ExecutorError && error.kind === 'conflict')) throw error;
       // Created before an agent restart: the name is the task's, so the container is ours.
       const existing = await this.inspect();
       if (!existing) throw error;
+      this.#container = existing.id;
       return existing.id;
     }
   }
 
   async start(): Promise<void> {
     try {
-      await engineCall(() => this.docker.getContainer(this.containerName).start());
+      await engineCall(() => this.docker.getContainer(this.#container).start());
     } catch (error) {
       if (error instanceof ExecutorError && error.kind === 'not-modified') return; // already started
       throw error;
@@ -142,7 +147,7 @@ class DockerTaskController implements TaskController {
 
   async inspect(): Promise<ContainerState | undefined> {
     try {
-      const info = await engineCall(() => this.docker.getContainer(this.containerName).inspect());
+      const info = await engineCall(() => this.docker.getContainer(this.#container).inspect());
       return containerState(info);
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -152,14 +157,14 @@ class DockerTaskController implements TaskController {
 
   async wait(signal: AbortSignal): Promise<number> {
     const result = await engineCall(() =>
-      this.docker.getContainer(this.containerName).wait({ abortSignal: signal }) as Promise<{ StatusCode: number }>);
+      this.docker.getContainer(this.#container).wait({ abortSignal: signal }) as Promise<{ StatusCode: number }>);
     return result.StatusCode;
   }
 
   async health(signal: AbortSignal, until: readonly HealthVerdict[]): Promise<HealthVerdict> {
     // Listen first, then look: a verdict reached between the two is seen by one or the other.
     const events = await engineCall(() => this.docker.getEvents({
-      filters: { type: ['container'], container: [this.containerName], event: ['health_status'] },
+      filters: { type: ['container'], container: [this.#container], event: ['health_status'] },
       abortSignal: signal,
     }));
     try {
@@ -179,7 +184,7 @@ class DockerTaskController implements TaskController {
   async shutdown(): Promise<void> {
     const graceSeconds = Math.ceil((this.task.spec.stopGracePeriodMs ?? DEFAULT_STOP_GRACE_MS) / 1000);
     try {
-      await engineCall(() => this.docker.getContainer(this.containerName).stop({ t: graceSeconds }));
+      await engineCall(() => this.docker.getContainer(this.#container).stop({ t: graceSeconds }));
     } catch (error) {
       if (isNotFound(error) || (error instanceof ExecutorError && error.kind === 'not-modified')) return; // gone or already stopped
       throw error;
@@ -187,11 +192,11 @@ class DockerTaskController implements TaskController {
   }
 
   async remove(): Promise<void> {
-    await removeQuietly(this.docker, this.containerName);
+    await removeQuietly(this.docker, this.#container);
   }
 
   async *logs(options: LogOptions): AsyncIterable<LogLine> {
-    const container = this.docker.getContainer(this.containerName);
+    const container = this.docker.getContainer(this.#container);
     const common = {
       stdout: true,
       stderr: true,
