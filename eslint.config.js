@@ -6,6 +6,8 @@ import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = { group: ['node:*', 'fs', 'path', 'os', 'child_process', 'net', 'tls', 'http', 'crypto'], message: 'No I/O here: this side imports only shared/.' };
 const electronOnlyInShell = { name: 'electron', message: "Only electron/main and electron/preload import 'electron'." };
+const dockerodeOnlyInExecutor = { name: 'dockerode', message: 'Only electron/agent/exec/docker imports dockerode.' };
+const agentNotSwarm = { group: ['**/swarm/**', '**/node/**', '**/main/**', '**/server/**', '**/cli/**'], message: 'electron/agent imports only shared/, net/ and itself (never swarm/).' };
 
 export default tseslint.config(
   { ignores: ['out/**', 'node_modules/**', 'test-results/**', 'coverage/**'] },
@@ -42,6 +44,34 @@ export default tseslint.config(
     files: ['electron/{raft,swarm,agent,net,provision,server,cli}/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: [electronOnlyInShell] }],
+    },
+  },
+  {
+    // Only agent/exec/docker speaks to the Docker Engine.
+    files: ['electron/**/*.ts'],
+    ignores: ['electron/agent/**', 'electron/raft/**', 'electron/main/**', 'electron/preload/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [electronOnlyInShell, dockerodeOnlyInExecutor] }],
+    },
+  },
+  {
+    files: ['electron/main/**/*.ts', 'electron/preload/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [dockerodeOnlyInExecutor] }],
+    },
+  },
+  {
+    // The agent never reaches into the manager.
+    files: ['electron/agent/**/*.ts'],
+    ignores: ['electron/agent/exec/docker/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [electronOnlyInShell, dockerodeOnlyInExecutor], patterns: [agentNotSwarm] }],
+    },
+  },
+  {
+    files: ['electron/agent/exec/docker/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [electronOnlyInShell], patterns: [agentNotSwarm] }],
     },
   },
   {
