@@ -47,36 +47,33 @@ export class Worker {
   /** The complete set of tasks assigned to this node; anything else of Skep's on this engine is removed. */
   assign(tasks: readonly AgentTask[]): Promise<void> {
     return this.#enqueue(async () => {
-      const containers = await this.#options.executor.listTaskContainers();
       const assigned = new Set(tasks.map((task) => task.id));
-      for (const [taskId] of this.#runners) {
-        if (!assigned.has(taskId)) await this.#forget(taskId);
+      const unassigned = [...this.#runners.keys()].filter((taskId) => !assigned.has(taskId));
+      await settleAll(unassigned.map((taskId) => this.#forget(taskId)), this.#logger);
+      const containers = await this.#listContainers();
+      const byTask = new Map<string, string>();
+      const orphans: string[] = [];
+      for (const container of containers ?? []) {
+        // A task deleted while this node was away (or a duplicate): nothing will ever want it.
+        if (!assigned.has(container.taskId) || byTask.has(container.taskId)) orphans.push(container.id);
+        else byTask.set(container.taskId, container.id);
       }
-      const byTask = new Map<string, TaskContainerSummary>();
-      for (const container of containers) {
-        if (!assigned.has(container.taskId) || byTask.has(container.taskId)) {
-          // A task deleted while this node was away (or a duplicate): nothing will ever want it.
-          this.#logger.info('removing the container of a task no longer assigned', { containerId: container.id, taskId: container.taskId });
-          await this.#options.executor.removeContainer(container.id);
-          continue;
-        }
-        byTask.set(container.taskId, container);
-      }
-      for (const task of tasks) this.#apply(task, byTask.get(task.id)?.id);
+      await settleAll(orphans.map((containerId) => {
+        this.#logger.info('removing a container whose task is no longer assigned', { containerId });
+        return this.#options.executor.removeContainer(containerId);
+      }), this.#logger);
+      for (const task of tasks) this.#apply(task, byTask.get(task.id));
     });
   }
 
   /** Changes since the last complete set. */
   update(changes: AssignmentChanges): Promise<void> {
     return this.#enqueue(async () => {
-      for (const taskId of changes.removed) await this.#forget(taskId);
-      if (changes.updated.some((task) => !this.#runners.has(task.id))) {
-        const containers = await this.#options.executor.listTaskContainers();
-        const byTask = new Map(containers.map((container) => [container.taskId, container.id]));
-        for (const task of changes.updated) this.#apply(task, byTask.get(task.id));
-      } else {
-        for (const task of changes.updated) this.#apply(task);
-      }
+      await settleAll(changes.removed.map((taskId) => this.#forget(taskId)), this.#logger);
+      const unknown = changes.updated.some((task) => !this.#runners.has(task.id));
+      const containers = unknown ? await this.#listContainers() : undefined;
+      const byTask = new Map((containers ?? []).map((container) => [container.taskId, container.id]));
+      for (const task of changes.updated) this.#apply(task, byTask.get(task.id));
     });
   }
 
@@ -116,7 +113,7 @@ export class Worker {
     });
     // A failed assignment (engine unreachable) must not block the ones after it.
     this.#queue = next.catch((error: unknown) => {
-      this.#logger.warn('applying assignments failed', { error: error instanceof Error ? error.message : String(error) });
+      this.#logger.warn('applying assignments failed', { error: errorText(error) });
     });
     return next;
   }
@@ -138,16 +135,40 @@ export class Worker {
     void runner.run();
   }
 
+  /** A task the managers deleted: stopped within its grace period, then removed (as swarmkit's Remove). */
   async #forget(taskId: string): Promise<void> {
     const runner = this.#runners.get(taskId);
     if (!runner) return;
     this.#runners.delete(taskId);
     await runner.close();
+    await runner.controller.shutdown();
     await runner.controller.remove();
+  }
+
+  /** Skep's containers on the engine, or undefined when the engine can't say (it may be restarting). */
+  async #listContainers(): Promise<readonly TaskContainerSummary[] | undefined> {
+    try {
+      return await this.#options.executor.listTaskContainers();
+    } catch (error) {
+      // Tasks are still applied: each runner finds its container by name once the engine answers.
+      this.#logger.warn('could not list the engine\'s containers', { error: errorText(error) });
+      return undefined;
+    }
   }
 
   #report(status: TaskStatusReport): void {
     this.#pending.push(status);
     this.#flushTimer ??= setTimeout(() => this.flush(), this.#options.batchDelayMs ?? 100);
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Runs every removal even when some fail; the failures are logged (the next complete set retries them). */
+async function settleAll(work: readonly Promise<void>[], logger: Logger): Promise<void> {
+  for (const result of await Promise.allSettled(work)) {
+    if (result.status === 'rejected') logger.warn('removing a container failed', { error: errorText(result.reason) });
   }
 }

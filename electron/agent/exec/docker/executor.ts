@@ -175,7 +175,8 @@ class DockerTaskController implements TaskController {
         const verdict = action.replace(/^health_status:\s*/, '');
         if ((verdict === 'healthy' || verdict === 'unhealthy') && until.includes(verdict)) return verdict;
       }
-      throw new ExecutorError('the engine closed its event stream');
+      // The engine went away (a restart): not the task's fault, so the runner retries.
+      throw Object.assign(new Error('the engine closed its event stream'), { code: 'ECONNRESET' });
     } finally {
       (events as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
     }

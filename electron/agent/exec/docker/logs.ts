@@ -4,11 +4,13 @@
 import type { LogLine } from '../types.js';
 
 const HEADER_BYTES = 8;
+const NEWLINE = 0x0a;
 const STREAMS: Readonly<Record<number, LogLine['stream']>> = { 1: 'stdout', 2: 'stderr' };
 
 export async function* demultiplexLogs(source: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, timestamps: boolean): AsyncGenerator<LogLine> {
   let pending: Buffer = Buffer.alloc(0);
-  const partial: Record<LogLine['stream'], string> = { stdout: '', stderr: '' };
+  // Bytes, not text: Docker cuts long lines into frames anywhere, even inside a character.
+  const partial: Record<LogLine['stream'], Buffer> = { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) };
 
   for await (const chunk of source) {
     pending = Buffer.concat([pending, typeof chunk === 'string' ? Buffer.from(chunk) : chunk]);
@@ -16,17 +18,20 @@ export async function* demultiplexLogs(source: AsyncIterable<Buffer | string> | 
       const size = pending.readUInt32BE(4);
       if (pending.length < HEADER_BYTES + size) break;
       const stream = STREAMS[pending[0] ?? 0];
-      const payload = pending.subarray(HEADER_BYTES, HEADER_BYTES + size).toString('utf8');
+      const payload = pending.subarray(HEADER_BYTES, HEADER_BYTES + size);
       pending = pending.subarray(HEADER_BYTES + size);
       if (!stream) continue; // stdin frames never carry log output
-      const text = partial[stream] + payload;
-      const lines = text.split('\n');
-      partial[stream] = lines.pop() ?? '';
-      for (const line of lines) yield toLogLine(stream, line, timestamps);
+      let text = Buffer.concat([partial[stream], payload]);
+      let newline: number;
+      while ((newline = text.indexOf(NEWLINE)) >= 0) {
+        yield toLogLine(stream, text.subarray(0, newline).toString('utf8'), timestamps);
+        text = text.subarray(newline + 1);
+      }
+      partial[stream] = text;
     }
   }
   for (const stream of ['stdout', 'stderr'] as const) {
-    if (partial[stream] !== '') yield toLogLine(stream, partial[stream], timestamps);
+    if (partial[stream].length > 0) yield toLogLine(stream, partial[stream].toString('utf8'), timestamps);
   }
 }
 
