@@ -1,17 +1,19 @@
 // A task's life on a real Docker Engine, state by state, with Swarm's words and Docker's texts.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DockerExecutor } from '../../electron/agent/exec/docker/executor.js';
 import { Worker } from '../../electron/agent/worker.js';
-import type { AgentTask } from '../../electron/agent/exec/types.js';
+import type { AgentTask, PullProgress } from '../../electron/agent/exec/types.js';
 import { engineClient, engineSuite, eventually, makeTask, StatusRecorder } from './harness.js';
 
 const suite = engineSuite();
+const registry = inject('registryImage');
 
 describe.skipIf(suite.skipReason !== '')('a task on a real Docker Engine', () => {
   const docker = engineClient(suite.host);
   const recorder = new StatusRecorder();
   let worker: Worker;
   const assigned = new Map<string, AgentTask>();
+  const pullProgress: { taskId: string; progress: PullProgress }[] = [];
 
   async function run(task: AgentTask): Promise<void> {
     assigned.set(task.id, task);
@@ -25,7 +27,12 @@ describe.skipIf(suite.skipReason !== '')('a task on a real Docker Engine', () =>
   }
 
   beforeAll(() => {
-    worker = new Worker({ executor: new DockerExecutor({ host: suite.host }), onStatus: recorder.onStatus, batchDelayMs: 20 });
+    worker = new Worker({
+      executor: new DockerExecutor({ host: suite.host }),
+      onStatus: recorder.onStatus,
+      onPullProgress: (taskId, progress) => pullProgress.push({ taskId, progress }),
+      batchDelayMs: 20,
+    });
   });
 
   afterAll(async () => {
@@ -73,6 +80,20 @@ describe.skipIf(suite.skipReason !== '')('a task on a real Docker Engine', () =>
     expect(rejected.err).toBe(`No such image: ${image}`);
     expect(rejected.message).toBe('preparing');
     expect(recorder.states(task.id)).toEqual(['ACCEPTED', 'PREPARING', 'REJECTED']);
+  });
+
+  it.skipIf(registry.skipReason !== '')('pulls a missing image from a registry, with progress, while PREPARING', async () => {
+    const task = makeTask(registry.image, { spec: { args: ['cat', '/etc/skep-pulled'] } });
+    expect((await docker.listImages({ filters: { reference: [registry.image] } }))).toHaveLength(0);
+    await run(task);
+    await recorder.waitFor(task.id, 'COMPLETE');
+    expect(recorder.states(task.id)).toEqual(['ACCEPTED', 'PREPARING', 'READY', 'STARTING', 'RUNNING', 'COMPLETE']);
+    const statuses = pullProgress.filter((event) => event.taskId === task.id).map((event) => event.progress.status);
+    expect(statuses).toContain('Pull complete');
+    expect(statuses.at(-1)).toBe(`Status: Downloaded newer image for ${registry.image}`);
+    const lines = [];
+    for await (const line of worker.logs(task.id)) lines.push(line.text);
+    expect(lines).toEqual(['pulled from the test registry']);
   });
 
   it('stays STARTING until the healthcheck passes, then RUNNING; unhealthy later → FAILED "unhealthy container"', async () => {
