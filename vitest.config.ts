@@ -16,6 +16,10 @@ export default defineConfig({
         test: { name: 'cluster', include: ['tests/cluster/**/*.test.ts'], environment: 'node', testTimeout: 120_000, fileParallelism: false },
       },
       {
+        // One real Docker Engine for the whole suite (global-setup.ts), so files run one at a time.
+        test: { name: 'engine', include: ['tests/engine/**/*.test.ts'], environment: 'node', globalSetup: ['tests/engine/global-setup.ts'], testTimeout: 120_000, hookTimeout: 120_000, fileParallelism: false },
+      },
+      {
         plugins: [svelte({ configFile: 'renderer/svelte.config.js' })],
         resolve: { conditions: ['browser'] },
         test: { name: 'component', include: ['tests/component/**/*.test.ts'], environment: 'jsdom' },

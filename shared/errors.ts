@@ -136,6 +136,15 @@ export const ERROR_CATALOG = {
     `invalid ${field} port (${value}): value must be an integer: strconv.ParseUint: parsing "${value}": ${reason}`),
   PORT_DUPLICATE: entry(false, () =>
     'EndpointSpec: duplicate published ports provided'),
+  // Task execution on a node (texts as Docker Swarm's executor reports them).
+  TASK_NON_ZERO_EXIT: entry(false, (exitCode: number) =>
+    `task: non-zero exit (${exitCode})`),
+  TASK_UNHEALTHY: entry(false, () =>
+    'unhealthy container'),
+  TASK_NO_SUCH_CONTAINER: entry(false, (container: string) =>
+    `No such container: ${container}`),
+  TASK_NOT_ON_NODE: entry(false, (taskId: string) =>
+    `task ${taskId} is not assigned to this node`),
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -7,6 +7,8 @@ import { existsSync } from 'node:fs';
 const NEEDS = [
   { what: 'Chromium (e2e tests)', package: 'chromium', present: () => Boolean(process.env.CHROMIUM_PATH) || ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].some(existsSync) },
   { what: 'Docker Engine (engine and workload tests)', package: 'docker.io', present: () => onPath('dockerd') },
+  { what: 'a static busybox (the engine tests\' local images)', package: 'busybox-static', present: () => existsSync('/bin/busybox') },
+  { what: 'a registry on loopback (the engine tests\' pulls)', package: 'docker-registry', present: () => onPath('docker-registry') },
 ];
 
 function onPath(program) {

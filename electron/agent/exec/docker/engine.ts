@@ -1,0 +1,53 @@
+// The local Docker Engine, through dockerode: how to reach it, and whether it is there.
+import Docker from 'dockerode';
+import type { EngineStatus } from '../../../../shared/types.js';
+
+export interface EngineOptions {
+  /** DOCKER_HOST-style address; defaults to DOCKER_HOST or the platform's default socket. */
+  readonly host?: string;
+  readonly timeoutMs?: number;
+}
+
+export function defaultEndpoint(): string {
+  if (process.env['DOCKER_HOST']) return process.env['DOCKER_HOST'];
+  return process.platform === 'win32' ? 'npipe:////./pipe/docker_engine' : 'unix:///var/run/docker.sock';
+}
+
+/** A client for a DOCKER_HOST-style address; without `timeoutMs`, long requests (wait, logs -f, events) may last. */
+export function dockerFor(endpoint: string, timeoutMs?: number): Docker {
+  const timeout = timeoutMs === undefined ? {} : { timeout: timeoutMs };
+  if (endpoint.startsWith('unix://')) return new Docker({ socketPath: endpoint.slice('unix://'.length), ...timeout });
+  if (endpoint.startsWith('npipe://')) return new Docker({ socketPath: endpoint.slice('npipe://'.length), ...timeout });
+  const url = new URL(endpoint.replace(/^tcp:/, 'http:'));
+  return new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: 'http', ...timeout });
+}
+
+function describeFailure(error: unknown): string {
+  const code = (error as { code?: string } | null)?.code;
+  if (code === 'ENOENT') return 'no Docker Engine found (the socket does not exist)';
+  if (code === 'ECONNREFUSED') return 'no Docker Engine found (nothing is listening on the socket)';
+  if (code === 'EACCES') return 'a Docker Engine is there, but this user may not use its socket (add the user to the "docker" group)';
+  if (code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT') return 'the Docker Engine did not answer in time';
+  const message = error instanceof Error ? error.message : String(error);
+  return `no Docker Engine found (${message})`;
+}
+
+/** Pings the engine and reads its version; never throws — "no engine" is a normal state. */
+export async function probeEngine(options: EngineOptions = {}): Promise<EngineStatus> {
+  const endpoint = options.host ?? defaultEndpoint();
+  try {
+    const docker = dockerFor(endpoint, options.timeoutMs ?? 3000);
+    await docker.ping();
+    const version = await docker.version();
+    return {
+      available: true,
+      endpoint,
+      version: version.Version,
+      apiVersion: version.ApiVersion,
+      os: version.Os,
+      arch: version.Arch,
+    };
+  } catch (error) {
+    return { available: false, endpoint, reason: describeFailure(error) };
+  }
+}
