@@ -15,6 +15,7 @@ import {
   ProposalDroppedError,
   RaftCore,
   type ConfChange,
+  type IngressBounds,
   type Message,
   type RaftStatus,
   type Ready,
@@ -56,6 +57,14 @@ export interface RaftNodeOptions<R> {
   readonly maxInflightMessages?: number;
   readonly preVote?: boolean;
   readonly checkQuorum?: boolean;
+  /** Size limits on one message from another node; larger ones are dropped and counted (see RaftConfig). */
+  readonly ingressBounds?: Partial<IngressBounds>;
+  /**
+   * The host's word about a sender outside this node's Raft configuration: true admits its messages (it holds a
+   * manager certificate, say, for a member this node has not learned about yet). Members and removed nodes are
+   * never asked about. See RaftConfig.admitNonMember.
+   */
+  readonly admitNonMember?: (id: NodeId) => boolean;
   /** A proposal not applied within this time is rejected with ProposalTimeoutError. Default 5000. */
   readonly proposalTimeoutMs?: number;
   /** A readIndex() not answered within this time is rejected. Default 5000. */
@@ -300,6 +309,8 @@ export class RaftNode<R = unknown> {
       ...(options.maxInflightMessages !== undefined ? { maxInflightMessages: options.maxInflightMessages } : {}),
       ...(options.preVote !== undefined ? { preVote: options.preVote } : {}),
       ...(options.checkQuorum !== undefined ? { checkQuorum: options.checkQuorum } : {}),
+      ...(options.ingressBounds !== undefined ? { ingressBounds: options.ingressBounds } : {}),
+      ...(options.admitNonMember !== undefined ? { admitNonMember: options.admitNonMember } : {}),
       random: options.random ?? Math.random,
     });
     this.snapshotIndex = state.snapshot?.metadata.index ?? 0;
@@ -337,7 +348,11 @@ export class RaftNode<R = unknown> {
     this.events.off(event, listener);
   }
 
-  /** Feeds a message from another member. */
+  /**
+   * Feeds a message from another node, as decoded off the wire. The core checks it at its door: a malformed or
+   * impossible message, or one from a non-member, is dropped and counted in status().droppedMessages; it never
+   * stops the node.
+   */
   receive(message: Message): void {
     if (this.stopped) return;
     try {
