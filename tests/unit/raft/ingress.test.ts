@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { type Message, RaftCore, encodeConfChange, seededRandom } from '../../../electron/raft/core/index.js';
+import { MessageKind, decodeMessage, encodeMessage } from '../../../electron/net/codec.js';
+import {
+  DEFAULT_INGRESS_BOUNDS,
+  type Message,
+  RaftCore,
+  encodeConfChange,
+  seededRandom,
+  wellFormedProblem,
+} from '../../../electron/raft/core/index.js';
 import type { Entry } from '../../../electron/raft/types.js';
 import { TestNet, coreWithLog, data, drain, ids, msg, newCore } from './harness.js';
 
@@ -242,6 +250,37 @@ describe('ingress: only members speak', () => {
     const core = net.core('n2');
     core.step(msg({ type: 'transferLeader', from: 'n1', to: 'n2', transferee: 'n1' }));
     expect(drain(core).messages.filter((m) => m.type === 'transferLeader')).toEqual([]);
+  });
+});
+
+describe('what correct members send passes the door', () => {
+  it('every message of a working group, after a trip through the real wire codec, is well-formed', () => {
+    const net = new TestNet(ids(3));
+    const sent: Message[] = [];
+    net.filter = (m) => {
+      sent.push(m);
+      return true;
+    };
+    net.campaign('n1');
+    net.core('n1').propose(data('x'));
+    net.core('n2').propose(data('y'));
+    net.core('n2').readIndex(data('ctx'));
+    net.core('n2').transferLeadership('n3');
+    net.settle();
+    net.tick(3);
+    // A snapshot chunk as a leader sends one to a follower whose next entry was compacted.
+    const n3 = net.core('n3');
+    const snap = n3.createSnapshot(n3.status().applied, data('state'));
+    sent.push(msg({ type: 'snap', from: 'n3', to: 'n1', term: n3.status().term, snapshot: { metadata: snap.metadata, offset: 0, totalBytes: 5, data: snap.data } }));
+    expect(new Set(sent.map((m) => m.type))).toEqual(
+      new Set(['preVote', 'preVoteResp', 'vote', 'voteResp', 'app', 'appResp', 'prop', 'readIndex', 'transferLeader', 'heartbeat', 'heartbeatResp', 'readIndexResp', 'timeoutNow', 'snap']),
+    );
+    for (const m of sent) {
+      const frame = encodeMessage({ kind: MessageKind.Notify, method: 'raft.message', body: m }, 1 << 24);
+      const decoded = decodeMessage(frame.subarray(4));
+      const body = decoded.kind === MessageKind.Notify ? decoded.body : undefined;
+      expect(wellFormedProblem(body, DEFAULT_INGRESS_BOUNDS), m.type).toBeNull();
+    }
   });
 });
 
