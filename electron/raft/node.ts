@@ -15,6 +15,7 @@ import {
   ProposalDroppedError,
   RaftCore,
   type ConfChange,
+  type IngressBounds,
   type Message,
   type RaftStatus,
   type Ready,
@@ -56,6 +57,14 @@ export interface RaftNodeOptions<R> {
   readonly maxInflightMessages?: number;
   readonly preVote?: boolean;
   readonly checkQuorum?: boolean;
+  /** Size limits on one message from another node; larger ones are dropped and counted (see RaftConfig). */
+  readonly ingressBounds?: Partial<IngressBounds>;
+  /**
+   * The host's word about a sender outside this node's Raft configuration: true admits its messages (it holds a
+   * manager certificate, say, for a member this node has not learned about yet). Members and removed nodes are
+   * never asked about. See RaftConfig.admitNonMember.
+   */
+  readonly admitNonMember?: (id: NodeId) => boolean;
   /** A proposal not applied within this time is rejected with ProposalTimeoutError. Default 5000. */
   readonly proposalTimeoutMs?: number;
   /** A readIndex() not answered within this time is rejected. Default 5000. */
@@ -85,14 +94,41 @@ export interface RaftNodeStatus extends RaftStatus {
   readonly pendingReads: number;
   /** Readies handled, storage writes (each one fsync) and entries persisted since start. */
   readonly counters: { readonly readies: number; readonly saves: number; readonly entriesSaved: number };
+  /** Why the node stopped itself (see the 'fatal' event), or null while it has not failed. */
+  readonly failure: RaftNodeFailure | null;
 }
+
+/**
+ * Why a node stopped itself. Everything it acknowledged is on disk: a failed write is cut back or left as a torn
+ * tail that the next open repairs, and a failed snapshot leaves the previous one in place.
+ */
+export interface RaftNodeFailure {
+  /** 'storage': the WAL or a snapshot could not be written or synced; 'core': an invariant of our own state broke. */
+  readonly source: 'storage' | 'core';
+  /** The errno code of a storage error (ENOSPC, EDQUOT, EIO, …), else the error's name. */
+  readonly code: string;
+  readonly message: string;
+  /**
+   * The cause may pass (a full disk or quota: free space): opening the node again with RaftNode.start on the same
+   * directory is then the way back, with nothing acknowledged lost.
+   */
+  readonly retryable: boolean;
+  /** When it failed (ISO 8601). */
+  readonly at: string;
+}
+
+/** errno codes of storage failures that go away on their own or by freeing space. */
+const RETRYABLE_STORAGE_CODES = new Set(['ENOSPC', 'EDQUOT']);
 
 export interface RaftNodeEvents {
   leaderChanged: [leader: NodeId | null, term: number];
   roleChanged: [role: Role];
   confChanged: [confState: ConfState];
-  /** Storage failed or an invariant broke: the node has stopped itself. */
-  fatal: [error: Error];
+  /**
+   * Storage failed or an invariant broke: the node has stopped itself (status().failure says the same). On a
+   * retryable failure (a full disk), a host waits for the cause to go and starts a new node on the same directory.
+   */
+  fatal: [error: Error, failure: RaftNodeFailure];
 }
 
 export class RaftNodeStoppedError extends Error {
@@ -232,7 +268,9 @@ export class RaftNode<R = unknown> {
   private scheduled = false;
   private draining: Promise<void> | null = null;
   private stopped = false;
-  private failed = false;
+  private lastFailure: RaftNodeFailure | null = null;
+  /** Set while a storage call is under way, so that a failure is blamed on the right part. */
+  private inStorage = false;
   private stopping: Promise<void> | null = null;
   private readonly counters = { readies: 0, saves: 0, entriesSaved: 0 };
 
@@ -271,6 +309,8 @@ export class RaftNode<R = unknown> {
       ...(options.maxInflightMessages !== undefined ? { maxInflightMessages: options.maxInflightMessages } : {}),
       ...(options.preVote !== undefined ? { preVote: options.preVote } : {}),
       ...(options.checkQuorum !== undefined ? { checkQuorum: options.checkQuorum } : {}),
+      ...(options.ingressBounds !== undefined ? { ingressBounds: options.ingressBounds } : {}),
+      ...(options.admitNonMember !== undefined ? { admitNonMember: options.admitNonMember } : {}),
       random: options.random ?? Math.random,
     });
     this.snapshotIndex = state.snapshot?.metadata.index ?? 0;
@@ -308,7 +348,11 @@ export class RaftNode<R = unknown> {
     this.events.off(event, listener);
   }
 
-  /** Feeds a message from another member. */
+  /**
+   * Feeds a message from another node, as decoded off the wire. The core checks it at its door: a malformed or
+   * impossible message, or one from a non-member, is dropped and counted in status().droppedMessages; it never
+   * stops the node.
+   */
   receive(message: Message): void {
     if (this.stopped) return;
     try {
@@ -427,7 +471,13 @@ export class RaftNode<R = unknown> {
       pendingProposals: this.proposals.size,
       pendingReads: this.reads.length + [...this.readBatches.values()].reduce((n, b) => n + b.waiters.length, 0),
       counters: { ...this.counters },
+      failure: this.lastFailure,
     };
+  }
+
+  /** Why the node stopped itself, or null (see RaftNodeFailure). */
+  get failure(): RaftNodeFailure | null {
+    return this.lastFailure;
   }
 
   get isStopped(): boolean {
@@ -443,7 +493,7 @@ export class RaftNode<R = unknown> {
     this.stopping = (async () => {
       await this.draining?.catch(() => undefined);
       this.rejectAll(new RaftNodeStoppedError(this.id));
-      if (this.deferredHardState && !this.failed) {
+      if (this.deferredHardState && this.lastFailure === null) {
         await this.storage.save(this.deferredHardState, []).catch((err: unknown) =>
           this.logger('warn', 'could not persist the last commit index on stop', { error: String(err) }),
         );
@@ -557,7 +607,7 @@ export class RaftNode<R = unknown> {
     // 1. Persist before anything leaves this node.
     const hardState = rd.hardState ?? this.deferredHardState;
     if (rd.snapshot || rd.entries.length > 0 || (hardState && (rd.mustSync || this.fsyncCommitOnly))) {
-      await this.storage.save(hardState, rd.entries, rd.snapshot ?? null);
+      await this.inStorageCall(() => this.storage.save(hardState, rd.entries, rd.snapshot ?? null));
       this.deferredHardState = null;
       this.counters.saves++;
       this.counters.entriesSaved += rd.entries.length;
@@ -648,7 +698,7 @@ export class RaftNode<R = unknown> {
     const index = this.appliedIndex;
     const data = await this.sm.snapshot();
     const snapshot = this.core.createSnapshot(index, data);
-    await this.storage.saveSnapshot(snapshot);
+    await this.inStorageCall(() => this.storage.saveSnapshot(snapshot));
     this.snapshotIndex = index;
     const compactTo = index - this.catchUpEntries;
     if (compactTo >= this.core.status().firstIndex) this.core.compact(compactTo);
@@ -733,13 +783,31 @@ export class RaftNode<R = unknown> {
     this.leaderWaiters.clear();
   }
 
+  private async inStorageCall(op: () => Promise<void>): Promise<void> {
+    this.inStorage = true;
+    try {
+      await op();
+    } finally {
+      this.inStorage = false;
+    }
+  }
+
   /** Storage failed or the core broke an invariant: continuing could lose or fork committed data. Stop. */
   private fail(err: unknown): void {
     const error = err instanceof Error ? err : new Error(String(err));
     if (this.stopped) return;
-    this.failed = true;
-    this.logger('error', 'raft node failed and is stopping', { id: this.id, error: error.message });
-    this.events.emit('fatal', error);
+    const errno = (error as NodeJS.ErrnoException).code;
+    const source = this.inStorage || typeof errno === 'string' ? 'storage' : 'core';
+    const code = typeof errno === 'string' ? errno : error.name;
+    this.lastFailure = {
+      source,
+      code,
+      message: error.message,
+      retryable: source === 'storage' && RETRYABLE_STORAGE_CODES.has(code),
+      at: new Date().toISOString(),
+    };
+    this.logger('error', 'raft node failed and is stopping', { id: this.id, source, code, error: error.message });
+    this.events.emit('fatal', error, this.lastFailure);
     void this.stop().catch(() => undefined);
   }
 

@@ -33,6 +33,8 @@ export interface FaultMix {
   readonly clients: number;
   readonly readIndexShare: number;
   readonly opTimeout: number;
+  /** Chance per tick that the hostile non-member injects one to three messages into a node. */
+  readonly hostileRate: number;
 }
 
 const base: FaultMix = {
@@ -63,6 +65,7 @@ const base: FaultMix = {
   clients: 3,
   readIndexShare: 0.5,
   opTimeout: 40,
+  hostileRate: 0.1,
 };
 
 export const MIXES: Readonly<Record<string, FaultMix>> = {

@@ -8,6 +8,7 @@ import {
 } from '../../electron/raft/core/index.js';
 import type { Entry, NodeId } from '../../electron/raft/types.js';
 import { InvariantViolation, SafetyChecker, type NodeView } from './invariants.js';
+import { HostilePeer, SIM_MAX_INCOMING_ENTRIES, describeHostile } from './hostile.js';
 import { KvStateMachine, decodeCommand, encodeCommand, type KvCommand, type KvOpKind } from './kv.js';
 import { type CheckResult, type HistoryCheck, type HistoryOp, checkLinearizable } from './linearizability.js';
 import type { FaultMix } from './mixes.js';
@@ -24,6 +25,8 @@ export interface SimOptions {
   readonly localReads?: boolean;
   /** Step budget per key for the linearizability checker. */
   readonly linBudget?: number;
+  /** Set false to run without the hostile peer (the mix's hostileRate); the rest of the run is the same. */
+  readonly hostile?: boolean;
 }
 
 export interface SimResult {
@@ -39,6 +42,9 @@ export interface SimResult {
   readonly completedOps: number;
   readonly leadersElected: number;
   readonly steps: number;
+  /** Messages the hostile peer injected, and why the door dropped them (every one must be dropped). */
+  readonly hostileMessages: number;
+  readonly hostileDrops: Readonly<Record<string, number>>;
 }
 
 interface WaitingRead {
@@ -120,11 +126,22 @@ export class Simulation {
   private readonly slowLinks = new Map<string, { until: number; extra: number }>();
   private readonly mix: FaultMix;
   private readonly trace: ((line: string) => void) | undefined;
+  private readonly hostile: HostilePeer | null;
+  /**
+   * Whether hosts vouch for peers outside a node's configuration, as a daemon does for manager certificates
+   * (every machine of the simulation holds one; the hostile peer does not). Odd seeds do, even seeds run the
+   * core's own rule alone.
+   */
+  private readonly hostsVouch: boolean;
+  private hostileMessages = 0;
+  private readonly hostileDrops: Record<string, number> = {};
 
   constructor(private readonly opts: SimOptions) {
     this.rand = seededRandom(opts.seed * 7919 + 17);
     this.mix = opts.mix;
     this.trace = opts.trace;
+    this.hostile = opts.hostile === false || this.mix.hostileRate <= 0 ? null : new HostilePeer(opts.seed);
+    this.hostsVouch = opts.seed % 2 === 1;
     const ids = Array.from({ length: opts.size }, (_, i) => `n${i + 1}`);
     this.nextNodeNum = opts.size + 1;
     for (const id of ids) {
@@ -169,6 +186,8 @@ export class Simulation {
       completedOps: hist.filter((h) => h.ret !== Infinity).length,
       leadersElected: this.leadersElected,
       steps: this.now,
+      hostileMessages: this.hostileMessages,
+      hostileDrops: { ...this.hostileDrops },
     };
   }
 
@@ -180,6 +199,7 @@ export class Simulation {
     if (faults) this.injectFaults();
     this.restartAndWake();
     this.deliver();
+    if (faults) this.injectHostile();
     for (const n of this.nodes.values()) if (this.isRunning(n)) n.core!.tick();
     this.runClients();
     for (const n of this.nodes.values()) if (this.isRunning(n)) this.handleReadies(n);
@@ -202,6 +222,37 @@ export class Simulation {
       if (m.type === 'snap') this.progressMark++;
       if (this.trace) this.log(`${m.from}→${m.to} ${formatMessage(m)}`);
       n.core.step(m);
+    }
+  }
+
+  /**
+   * The hostile peer's turn: each message it sends straight into a node's door must be dropped and change
+   * nothing but the drop counter (the node's state and its pending Ready stay as they were).
+   */
+  private injectHostile(): void {
+    const h = this.hostile;
+    if (!h || !h.chance(this.mix.hostileRate)) return;
+    const running = [...this.nodes.values()].filter((n) => this.isRunning(n));
+    const n = h.pick(running);
+    const core: RaftCore | null = n?.core ?? null;
+    if (!n || !core) return;
+    for (let i = h.chance(0.3) ? 3 : 1; i > 0; i--) {
+      const attack = h.craft(n.id, core, !this.hostsVouch);
+      const before = observable(core);
+      const dropsBefore: Readonly<Record<string, number>> = core.status().droppedMessages;
+      try {
+        core.step(attack.message as Message);
+      } catch (err) {
+        throw new InvariantViolation('ingress', `${n.id} threw on a hostile message (${describeHostile(attack)}): ${String(err)}`);
+      }
+      const dropsAfter: Readonly<Record<string, number>> = core.status().droppedMessages;
+      const reason = Object.keys(dropsAfter).find((k) => dropsAfter[k] !== dropsBefore[k]);
+      if (reason === undefined || observable(core) !== before) {
+        throw new InvariantViolation('ingress', `${n.id} took a hostile message (${describeHostile(attack)})`);
+      }
+      this.hostileMessages++;
+      this.hostileDrops[reason] = (this.hostileDrops[reason] ?? 0) + 1;
+      if (this.trace) this.log(`hostile → ${n.id} ${describeHostile(attack)}: dropped (${reason})`);
     }
   }
 
@@ -483,6 +534,8 @@ export class Simulation {
       random: seededRandom(this.opts.seed * 131 + n.incarnation * 7 + Number(n.id.slice(1)) * 1009),
       maxBytesPerMessage: this.mix.maxBytesPerMessage,
       maxInflightMessages: this.mix.maxInflight,
+      ingressBounds: { maxEntries: SIM_MAX_INCOMING_ENTRIES },
+      ...(this.hostsVouch ? { admitNonMember: (id: NodeId) => this.nodes.has(id) } : {}),
       ...(this.opts.unsafe ? { unsafe: this.opts.unsafe } : {}),
       ...extra,
     });
@@ -630,6 +683,12 @@ export class Simulation {
   private log(line: string): void {
     this.trace?.(`[t=${String(this.now).padStart(4)}] ${line}`);
   }
+}
+
+/** What a message could change in a node, as one string: equal before and after means it had no effect. */
+function observable(core: RaftCore): string {
+  const st = core.status();
+  return JSON.stringify([st.term, st.vote, st.leader, st.role, st.commit, st.applied, st.lastIndex, st.firstIndex, st.confState, st.leadTransferee, st.progress, core.hasReady()]);
 }
 
 function classify(err: unknown): { invariant: string; error: string } {

@@ -1,4 +1,5 @@
 import type { ConfState, Entry, HardState, NodeId, Snapshot } from '../types.js';
+import type { IngressBounds } from './ingress.js';
 
 /**
  * Deliberate bugs for the simulation's "the checks bite" tests. Never set outside tests:
@@ -44,6 +45,16 @@ export interface RaftConfig {
   readonly maxInflightMessages?: number;
   readonly preVote?: boolean;
   readonly checkQuorum?: boolean;
+  /** Size limits on one message from another node (default DEFAULT_INGRESS_BOUNDS); larger ones are dropped. */
+  readonly ingressBounds?: Partial<IngressBounds>;
+  /**
+   * Asked about a sender outside this node's configuration (never about members or removed nodes): true admits
+   * its messages. A host that authenticates its peers can vouch for members this node has not learned about yet:
+   * a node that lags behind a membership change hears from a leader added after its log ends, and a joining node
+   * hears from a leader before it knows any member. Without it, only a node that is not in its own configuration
+   * (a joining one) accepts a leader's messages from outside it, and nothing else from a stranger is stepped.
+   */
+  readonly admitNonMember?: (id: NodeId) => boolean;
   /** Uniform in [0, 1); seeded in tests. The only source of randomness in the core. */
   readonly random: () => number;
   readonly unsafe?: UnsafeKnobs;

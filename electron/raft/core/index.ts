@@ -9,5 +9,14 @@ export {
   decodeConfChangeEntry,
   applyConfChangeTo,
 } from './confchange.js';
+export {
+  type IngressBounds,
+  type IngressDropReason,
+  DEFAULT_INGRESS_BOUNDS,
+  MAX_CONF_MEMBERS,
+  MAX_CONTEXT_BYTES,
+  MAX_NODE_ID_LENGTH,
+  wellFormedProblem,
+} from './ingress.js';
 export { ProposalDroppedError, RaftInvariantError, type DropReason } from './errors.js';
 export { seededRandom } from './random.js';

@@ -43,6 +43,7 @@ export interface SnapshotChunk {
  * - vote/preVote: index/logTerm = candidate's last entry; `transfer` bypasses the leader lease.
  * - heartbeat(Resp), readIndex(Resp): `context` carries a ReadIndex request's ctx.
  * - snap: one chunk; snapResp: index = snapshot index, rejectHint = bytes received so far.
+ * - transferLeader: `transferee` names the node to hand leadership to.
  * term 0 means a local message (never sent over the network).
  */
 export interface Message {
@@ -57,6 +58,8 @@ export interface Message {
   readonly reject: boolean;
   readonly rejectHint: number;
   readonly transfer?: boolean;
+  /** transferLeader: the node that should become leader (`from` is the node that asked). */
+  readonly transferee?: NodeId;
   readonly context?: Uint8Array;
   readonly snapshot?: SnapshotChunk;
 }

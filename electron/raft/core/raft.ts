@@ -9,6 +9,7 @@ import {
   encodeConfChange,
 } from './confchange.js';
 import { ProposalDroppedError, RaftInvariantError } from './errors.js';
+import { DEFAULT_INGRESS_BOUNDS, type IngressBounds, type IngressDropReason, wellFormedProblem } from './ingress.js';
 import { RaftLog } from './log.js';
 import { type Message, type MessageFields, isLocalMessage, newMessage } from './messages.js';
 import type { ProgressState } from './progress.js';
@@ -38,6 +39,8 @@ export interface RaftStatus {
   readonly firstIndex: number;
   readonly confState: ConfState;
   readonly leadTransferee: NodeId | null;
+  /** Messages from other nodes dropped at the door since start, by reason (reasons never seen are absent). */
+  readonly droppedMessages: Readonly<Partial<Record<IngressDropReason, number>>>;
   /** Only on the leader. */
   readonly progress?: Readonly<Record<NodeId, PeerStatus>>;
 }
@@ -85,6 +88,11 @@ export class RaftCore {
   private readonly checkQuorum: boolean;
   private readonly random: () => number;
   private readonly unsafe: UnsafeKnobs;
+  private readonly ingressBounds: IngressBounds;
+  private readonly admitNonMember: ((id: NodeId) => boolean) | undefined;
+  /** Nodes that left the configuration while this node watched; their messages are dropped. */
+  private readonly removed = new Set<NodeId>();
+  private readonly dropped: Partial<Record<IngressDropReason, number>> = {};
 
   private leadTransferee: NodeId | null = null;
   /** Index of the last conf change appended by this leader; a new one waits until it is applied. */
@@ -109,6 +117,8 @@ export class RaftCore {
     this.checkQuorum = config.checkQuorum ?? true;
     this.random = config.random;
     this.unsafe = config.unsafe ?? {};
+    this.ingressBounds = { ...DEFAULT_INGRESS_BOUNDS, ...config.ingressBounds };
+    this.admitNonMember = config.admitNonMember;
     const maxInflight = config.maxInflightMessages ?? 256;
     this.tracker = new Tracker(maxInflight);
 
@@ -176,7 +186,7 @@ export class RaftCore {
 
   transferLeadership(to: NodeId): void {
     if (this.lead === null) throw new ProposalDroppedError('no-leader');
-    this.step(newMessage({ type: 'transferLeader', from: to, to: this.id }));
+    this.step(newMessage({ type: 'transferLeader', from: this.id, to: this.id, transferee: to }));
   }
 
   /** Ask for a linearizable read point; the answer arrives as a ReadState with this context. */
@@ -204,10 +214,27 @@ export class RaftCore {
     if (keepFrom > 0) this.confHistory = this.confHistory.slice(keepFrom);
   }
 
-  /** Every input goes through here; peers' messages are handed in as received. */
+  /**
+   * Every input goes through here. A message whose `from` is this node is a local input (what the public
+   * methods step, or the host's own batched proposal); anything else came from another node, is checked at
+   * the door (see refusal()) and, when it is malformed, impossible or from a non-member, dropped and counted
+   * in status().droppedMessages. Nothing a peer sends makes this throw.
+   */
   step(m: Message): void {
-    // A peer cannot make us campaign or step down by sending our own timer messages.
-    if (isLocalMessage(m.type) && m.from !== this.id) return;
+    if (typeof m !== 'object' || m === null) {
+      this.countDrop('malformed');
+      return;
+    }
+    if (m.from !== this.id) {
+      const refused = this.refusal(m);
+      if (refused !== null) {
+        this.countDrop(refused);
+        return;
+      }
+    } else if (!isLocalInput(m.type)) {
+      this.countDrop('from-self');
+      return;
+    }
     if (m.term === 0) {
       // Local, or forwarded by a follower: no term to check.
     } else if (m.term > this.term) {
@@ -253,6 +280,82 @@ export class RaftCore {
       default:
         this.stepRole(m);
     }
+  }
+
+  // ---- the door: what another node may send ----
+
+  /**
+   * Why a message from another node must be dropped, or null to step it. Judged before the message has any
+   * effect, so a dropped message changes nothing but a counter: first its shape, then its sender's standing,
+   * then whether a correct member could have sent it to this node in its present state.
+   */
+  private refusal(m: Message): IngressDropReason | null {
+    const shape = wellFormedProblem(m, this.ingressBounds);
+    if (shape !== null) return shape;
+    if (m.to !== this.id) return 'wrong-recipient';
+    const standing = this.senderStanding(m);
+    if (standing !== null) return standing;
+    switch (m.type) {
+      case 'heartbeat':
+        // A leader sends min(the follower's acknowledged match, its commit): never past what we hold.
+        if (m.term >= this.term && m.commit > this.log.lastIndex()) return 'commit-past-log';
+        return this.secondLeader(m);
+      case 'app':
+      case 'snap':
+        return this.secondLeader(m);
+      case 'appResp':
+      case 'snapResp':
+        // In our term our log only grew, and we never sent past its end.
+        return m.term === this.term && m.index > this.log.lastIndex() ? 'ack-past-log' : null;
+      case 'voteResp':
+        // A grant carries the candidate's term: a later one answers a campaign we never ran.
+        return !m.reject && m.term > this.term ? 'unsolicited-response' : null;
+      case 'preVoteResp':
+        return !m.reject && m.term > this.term + 1 ? 'unsolicited-response' : null;
+      case 'timeoutNow':
+      case 'readIndexResp':
+        // Only our leader, in our term, hands over leadership or answers our reads.
+        return m.term === this.term && m.from === this.lead ? null : 'unsolicited-response';
+      default:
+        return null;
+    }
+  }
+
+  /** Election safety: one leader per term. Another node leading our term is impossible. */
+  private secondLeader(m: Message): IngressDropReason | null {
+    if (m.term !== this.term) return null;
+    return this.state === 'leader' || (this.lead !== null && this.lead !== m.from) ? 'second-leader' : null;
+  }
+
+  /**
+   * Members (voters and learners) may speak, learners not for votes. Removed nodes may not, so a node that
+   * left cannot move anyone's term or log. A stranger is admitted only when the host vouches for it
+   * (`admitNonMember`) or, without such a host, when it plays leader to a node that is not yet in its own
+   * configuration: a joining node learns the membership from a leader it cannot know yet.
+   */
+  private senderStanding(m: Message): IngressDropReason | null {
+    const from = m.from;
+    if (this.tracker.isMember(from)) {
+      if ((m.type === 'vote' || m.type === 'preVote') && !this.tracker.voters.has(from)) return 'vote-from-non-voter';
+      return null;
+    }
+    if (this.removed.has(from)) {
+      // A leader that removed itself hands over with timeoutNow, which may land after we applied its removal.
+      return m.type === 'timeoutNow' && from === this.lead ? null : 'removed-member';
+    }
+    if (this.admitNonMember) {
+      try {
+        return this.admitNonMember(from) ? null : 'non-member';
+      } catch {
+        return 'non-member';
+      }
+    }
+    const fromLeader = m.type === 'app' || m.type === 'heartbeat' || m.type === 'snap';
+    return fromLeader && !this.tracker.isMember(this.id) ? null : 'non-member';
+  }
+
+  private countDrop(reason: IngressDropReason): void {
+    this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
   }
 
   // ---- Ready / advance ----
@@ -335,6 +438,7 @@ export class RaftCore {
       firstIndex: this.log.firstIndex(),
       confState: this.tracker.confState(),
       leadTransferee: this.leadTransferee,
+      droppedMessages: { ...this.dropped },
     };
     if (this.state !== 'leader') return base;
     const progress: Record<NodeId, PeerStatus> = {};
@@ -525,7 +629,8 @@ export class RaftCore {
         this.electionElapsed = 0;
         this.vote = m.from;
       }
-    } else {
+    } else if (this.term > 0) {
+      // (At term 0 there is nothing to tell: the candidate's term is newer than any we could name.)
       this.send({ type: respType, to: m.from, term: this.term, reject: true });
     }
   }
@@ -576,7 +681,7 @@ export class RaftCore {
         this.sendSnapshotChunk(m.from);
         return;
       case 'transferLeader':
-        this.leaderTransfer(m.from);
+        this.leaderTransfer(m.transferee ?? m.from);
         return;
     }
   }
@@ -632,8 +737,9 @@ export class RaftCore {
         this.send({ type: 'readIndex', to: this.lead, ...(m.context ? { context: m.context } : {}) });
         return;
       case 'transferLeader':
-        if (this.lead === null) return;
-        this.send({ type: 'transferLeader', from: m.from, to: this.lead });
+        // Like proposals, only our own requests are forwarded.
+        if (this.lead === null || m.from !== this.id || m.transferee === undefined) return;
+        this.send({ type: 'transferLeader', to: this.lead, transferee: m.transferee });
         return;
       case 'app':
         this.electionElapsed = 0;
@@ -680,7 +786,12 @@ export class RaftCore {
     for (const e of m.entries) {
       if (e.type !== 'confChange') continue;
       if (this.pendingConfIndex > this.log.applied || ++confChanges > 1) return reject('conf-change-pending');
-      const data = decodeConfChangeEntry(e.data);
+      let data: ReturnType<typeof decodeConfChangeEntry>;
+      try {
+        data = decodeConfChangeEntry(e.data);
+      } catch (err) {
+        return reject('invalid-conf-change', err instanceof Error ? err.message : String(err));
+      }
       if (data.kind !== 'change') return reject('invalid-conf-change', 'bootstrap entries cannot be proposed');
       const problem = confChangeProblem(this.tracker.confState(), data.change);
       if (problem !== null) return reject('invalid-conf-change', problem);
@@ -865,7 +976,8 @@ export class RaftCore {
   }
 
   private handleHeartbeat(m: Message): void {
-    this.log.commitTo(m.commit);
+    // The door refused a commit past our log; the clamp keeps that true whatever path led here.
+    this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
     this.send({ type: 'heartbeatResp', to: m.from, ...(m.context ? { context: m.context } : {}) });
   }
 
@@ -913,7 +1025,10 @@ export class RaftCore {
   }
 
   private setConf(cs: ConfState, atIndex: number): void {
+    const before = [...this.tracker.voters, ...this.tracker.learners];
     this.tracker.setConf(cs, this.log.lastIndex() + 1);
+    for (const id of before) if (!this.tracker.isMember(id)) this.removed.add(id);
+    for (const id of [...this.tracker.voters, ...this.tracker.learners]) this.removed.delete(id);
     const confState = this.tracker.confState();
     const last = this.confHistory[this.confHistory.length - 1];
     if (last && last.index === atIndex) last.confState = confState;
@@ -963,6 +1078,11 @@ export class RaftCore {
       this.msgs.push({ ...m, term: forwarded ? 0 : this.term });
     }
   }
+}
+
+/** Inputs this node steps itself: timers and control, and requests that may also be forwarded. */
+function isLocalInput(type: Message['type']): boolean {
+  return isLocalMessage(type) || type === 'prop' || type === 'readIndex' || type === 'transferLeader';
 }
 
 function sameHardState(a: HardState, b: HardState): boolean {

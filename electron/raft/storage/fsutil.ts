@@ -25,16 +25,24 @@ export function isErrno(err: unknown, code: string): boolean {
   return typeof err === 'object' && err !== null && (err as NodeJS.ErrnoException).code === code;
 }
 
-/** Writes `data` to `path` atomically and durably: temp file, fsync, rename, fsync the directory. */
+/**
+ * Writes `data` to `path` atomically and durably: temp file, fsync, rename, fsync the directory. A write that fails
+ * (a full disk) removes its temp file, giving the space back; any file already at `path` is left as it was.
+ */
 export async function writeFileAtomic(dir: string, name: string, chunks: readonly Uint8Array[]): Promise<void> {
   const final = `${dir}/${name}`;
   const tmp = `${final}.tmp`;
   const fh = await fs.open(tmp, 'w', FILE_MODE);
   try {
-    await writeAll(fh, chunks, 0);
-    await fh.sync();
-  } finally {
-    await fh.close();
+    try {
+      await writeAll(fh, chunks, 0);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
   }
   await fs.rename(tmp, final);
   await fsyncDir(dir);

@@ -66,10 +66,16 @@ export class DataDirLock {
       try {
         const fh = await fs.open(file, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, FILE_MODE);
         try {
-          await fh.writeFile(`${process.pid}\n`);
-          await fh.sync();
-        } finally {
-          await fh.close();
+          try {
+            await fh.writeFile(`${process.pid}\n`);
+            await fh.sync();
+          } finally {
+            await fh.close();
+          }
+        } catch (err) {
+          // A full disk: leave no empty lock behind for the next attempt to puzzle over.
+          await fs.rm(file, { force: true }).catch(() => undefined);
+          throw err;
         }
         await fsyncDir(dataDir);
         return new DataDirLock(dataDir, file);

@@ -291,14 +291,42 @@ export class Wal {
       } catch (err) {
         // After a failed write or fsync the file's contents are unknown (see "fsyncgate"): stop accepting writes.
         this.failed = err instanceof Error ? err : new Error(String(err));
+        await this.cutUnacknowledgedTail(active);
         throw err;
       }
       active.bytes += frame.length;
       if (lastIndex !== undefined && lastIndex > active.maxIndex) active.maxIndex = lastIndex;
       if (hardState) this.hardState = hardState;
       if (marker) this.marker = marker;
-      if (active.bytes >= this.segmentBytes) await this.rotate();
+      if (active.bytes >= this.segmentBytes) {
+        try {
+          await this.rotate();
+        } catch (err) {
+          // The record is durable but the log cannot go on in a segment of unknown state: the next open sorts it out
+          // (an unfinished segment is removed; a finished one begins with the state just written).
+          this.failed = err instanceof Error ? err : new Error(String(err));
+          throw err;
+        }
+      }
     });
+  }
+
+  /**
+   * After a failed save, cuts what it may have left past the last acknowledged record (a partial record written
+   * before the disk filled up), so the file ends on a whole record and the space is given back. Best effort:
+   * if this fails too, the next open finds a torn tail and repairs it the same way.
+   */
+  private async cutUnacknowledgedTail(active: Segment): Promise<void> {
+    try {
+      await this.fh.truncate(active.bytes);
+      await this.fh.datasync();
+      this.logger('warn', 'a WAL write failed; cut the file back to its last complete record', { file: active.file, bytes: active.bytes });
+    } catch (err) {
+      this.logger('warn', 'a WAL write failed and the file could not be cut back; the next open repairs its tail', {
+        file: active.file,
+        error: String(err),
+      });
+    }
   }
 
   /** Starts a new segment that begins with the current hard state and snapshot marker, so older ones can be dropped. */
@@ -309,7 +337,13 @@ export class Wal {
     const hs = this.hardState;
     const hasHardState = hs.term !== 0 || hs.vote !== null || hs.commit !== 0;
     if (hasHardState || this.marker) records.push(encodeBatch(hasHardState ? hs : null, [], this.marker));
-    const bytes = await Wal.createSegment(this.dir, seq, records);
+    let bytes: number;
+    try {
+      bytes = await Wal.createSegment(this.dir, seq, records);
+    } catch (err) {
+      await fs.rm(`${path.join(this.dir, segmentName(seq))}.tmp`, { force: true }).catch(() => undefined);
+      throw err;
+    }
     const fh = await fs.open(path.join(this.dir, segmentName(seq)), 'r+');
     await this.fh.close();
     this.fh = fh;
