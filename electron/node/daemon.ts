@@ -2,6 +2,7 @@
 // API (shared/api.ts) by composing the agent (every node) and, on managers, the manager
 // (electron/swarm). This file owns the node's lifecycle — init, join, leave, force-new-cluster,
 // becoming manager or worker, removal, failure and recovery — and nothing of the swarm's logic.
+import { statfs } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import type { EventListener, SkepEvent, SkepService } from '../../shared/api.js';
 import { skepError, SkepError } from '../../shared/errors.js';
@@ -61,6 +62,8 @@ export interface DaemonOptions {
 const REMOVED_FROM_RAFT_TIMEOUT_MS = 15_000;
 /** How often a manager whose storage failed (full disk) tries to start again. */
 const RECOVERY_RETRY_MS = 2000;
+/** Free space a full disk must have again before the manager starts on it. */
+const RECOVERY_FREE_BYTES = 4 * 1024 * 1024;
 /** Status events: at most this often on changes, and at least this often for contact times. */
 const STATUS_COALESCE_MS = 50;
 const STATUS_REFRESH_MS = 2000;
@@ -571,6 +574,9 @@ export class SkepDaemon implements SkepService {
     running.recoveryTimer = setTimeout(() => {
       void this.serialized(async () => {
         if (this.running !== running || running.manager || !running.failure) return;
+        // Opening the log needs no space, so a start on a still-full disk would succeed and fail
+        // again at the next write: wait until there is room to work with.
+        if ((await freeBytes(this.local.raftDir)) < RECOVERY_FREE_BYTES) return this.scheduleRecovery(running);
         try {
           await this.startManager(running, undefined);
           running.failure = undefined;
@@ -789,6 +795,15 @@ function describeFailure(error: Error, raftDir: string): SwarmFailure {
     'If other managers are healthy, run "skep swarm leave --force" on this node and join it again; if it was the last manager, restore its data folder from a backup or run "skep swarm init --force-new-cluster" on a manager that still has the state.',
   );
   return { code: e.code, message: e.message, recovering: false };
+}
+
+async function freeBytes(dir: string): Promise<number> {
+  try {
+    const stats = await statfs(dir);
+    return Number(stats.bavail) * Number(stats.bsize);
+  } catch {
+    return Number.POSITIVE_INFINITY; // can't tell: let the start itself decide
+  }
 }
 
 function errnoOf(error: unknown): string | undefined {
