@@ -15,6 +15,10 @@ export function description(hostname: string): NodeDescription {
 
 export const T0 = '2026-11-29T20:00:00.000Z';
 
+/** Join-token secrets as the CA makes them (25 base36 digits below 2^128). */
+export const WORKER_SECRET = '0000000000000000000000001';
+export const MANAGER_SECRET = '0000000000000000000000002';
+
 export function nodeRecord(
   id: string,
   options: { hostname?: string; role?: NodeRole; wanted?: NodeRole; state?: NodeState; clusterAddr?: string; labels?: Record<string, string> } = {},
@@ -38,7 +42,7 @@ export function clusterRecord(overrides: Partial<ClusterRecord> = {}): ClusterRe
     id: 'cluster0000000000000000000',
     createdAt: T0,
     ca: { certPem: 'CA CERT', keyPem: 'CA KEY' },
-    tokenSecrets: { worker: 'w'.repeat(25), manager: 'm'.repeat(25) },
+    tokenSecrets: { worker: WORKER_SECRET, manager: MANAGER_SECRET },
     ...overrides,
   };
 }

@@ -3,7 +3,7 @@
 // final; force-new-cluster keeps only the survivor as manager).
 import { describe, expect, it } from 'vitest';
 import { applyCommand, decodeCommand, EMPTY_STATE, encodeCommand, SwarmStore, type Command, type StoreChange, type SwarmState } from '../../../electron/swarm/state/store.js';
-import { clusterRecord, description, nodeId, nodeRecord, T0 } from './fixtures.js';
+import { clusterRecord, description, MANAGER_SECRET, nodeId, nodeRecord, T0 } from './fixtures.js';
 
 const M = nodeId('m1');
 const W = nodeId('w1');
@@ -91,7 +91,7 @@ describe('applyCommand: each command', () => {
 
   it('tokens.rotate replaces only the rotated role\'s secret; without a swarm it is refused', () => {
     const state = applyCommand(founded(), { op: 'tokens.rotate', role: 'worker', secret: 'n'.repeat(25) }, 3).state;
-    expect(state.cluster?.tokenSecrets).toEqual({ worker: 'n'.repeat(25), manager: 'm'.repeat(25) });
+    expect(state.cluster?.tokenSecrets).toEqual({ worker: 'n'.repeat(25), manager: MANAGER_SECRET });
     expect(refusal(EMPTY_STATE, { op: 'tokens.rotate', role: 'manager', secret: 'n'.repeat(25) })).toBe('no swarm');
   });
 
