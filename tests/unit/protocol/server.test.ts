@@ -235,6 +235,8 @@ const MALFORMED: readonly [string, string, unknown, string][] = [
   ['dispatcher.heartbeat', 'negative memory', { ...heartbeat, description: { ...heartbeat.description, resources: { cpus: 1, memoryBytes: -1 } } }, 'description.resources.memoryBytes'],
   ['dispatcher.heartbeat', 'an engine version as a number', { ...heartbeat, description: { ...heartbeat.description, engineVersion: 27 } }, 'description.engineVersion'],
   ['dispatcher.heartbeat', 'a cluster address without a port', { ...heartbeat, clusterAddr: '10.0.0.5' }, 'clusterAddr'],
+  ['dispatcher.heartbeat', 'a port past 65535', { ...heartbeat, clusterAddr: '10.0.0.5:65536' }, 'clusterAddr'],
+  ['dispatcher.heartbeat', 'port 0', { ...heartbeat, clusterAddr: '[fd00::5]:0' }, 'clusterAddr'],
   ['dispatcher.heartbeat', 'an oversize address', { ...heartbeat, addr: LONG_SECRET }, 'addr'],
   ['dispatcher.heartbeat', 'a certificate expiry that is no date', { ...heartbeat, certNotAfter: 'tomorrow' }, 'certNotAfter'],
   ['dispatcher.heartbeat', 'a node ID of its own choosing', { ...heartbeat, nodeId: OTHER.nodeId }, 'body'],
@@ -269,12 +271,13 @@ describe('malformed bodies are refused with the path at fault, never the value',
 
   it('the same bodies, well formed, are admitted (so each case above fails for its own reason)', async () => {
     expect((await request('dispatcher.heartbeat', heartbeat)).error).toBeUndefined();
+    expect((await request('dispatcher.heartbeat', { ...heartbeat, clusterAddr: '[fd00::5]:65535' })).error).toBeUndefined();
     expect((await request('dispatcher.forward', { nodeId: WORKER.nodeId, report: heartbeat }, MANAGER)).error).toBeUndefined();
     expect((await request('dispatcher.leave', {})).error).toBeUndefined();
     expect((await request('ca.renewNodeCertificate', { csrPem: 'A'.repeat(BOUNDS.csrPemBytes) })).error).toBeUndefined();
     notify('raft.message', raftMessage({ entries: [{ term: 1, index: 1, type: 'normal', data: new Uint8Array(BOUNDS.entryBytes) }] }));
     notify('node.removed', {});
-    expect(handled).toHaveLength(6);
+    expect(handled).toHaveLength(7);
     expect(server.refused.malformed).toBe(0);
   });
 });
