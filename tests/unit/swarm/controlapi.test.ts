@@ -254,16 +254,11 @@ describe('ClusterControl', () => {
     expect(await control.joinToken('worker', false)).toBe(rotated);
   });
 
-  it('renews a certificate with the role the store wants for the node, whatever its actual role', async () => {
+  it('renews a certificate with the role the store wants for the node, whatever its old certificate said', async () => {
     const promoted = nodeId('p1');
-    const { control } = await clusterControl([
-      nodeRecord(M1, { role: 'manager' }),
-      nodeRecord(M2, { role: 'manager', wanted: 'worker' }),
-      nodeRecord(promoted, { role: 'worker', wanted: 'manager' }),
-      nodeRecord(W1),
-    ]);
+    const { control } = await clusterControl([nodeRecord(M1, { role: 'manager' }), nodeRecord(promoted, { role: 'worker', wanted: 'manager' }), nodeRecord(W1)]);
     const { csrPem } = await createNodeKeyAndCsr();
-    for (const [id, role] of [[M1, 'swarm-manager'], [M2, 'swarm-worker'], [promoted, 'swarm-manager'], [W1, 'swarm-worker']] as const) {
+    for (const [id, role] of [[M1, 'swarm-manager'], [promoted, 'swarm-manager'], [W1, 'swarm-worker']] as const) {
       const certPem = await control.renewCertificate(id, csrPem);
       const info = verifyNodeCertificate(certPem, ca.certPem);
       expect({ id: info.nodeId, role: info.role }).toEqual({ id, role });
@@ -271,6 +266,15 @@ describe('ClusterControl', () => {
     }
     const error = await refused(control.renewCertificate(nodeId('zz'), csrPem));
     expect(error.message).toBe(`node ${nodeId('zz')} not found`);
+  });
+
+  it('a demoted manager keeps a manager certificate while it still votes in Raft, and gets a worker one once it left', async () => {
+    const { control, store } = await clusterControl([nodeRecord(M1, { role: 'manager' }), nodeRecord(M2, { role: 'manager', wanted: 'worker' })]);
+    const { csrPem } = await createNodeKeyAndCsr();
+    expect(readNodeCertificate(await control.renewCertificate(M2, csrPem)).role).toBe('swarm-manager');
+    // The role manager removed it from Raft and recorded that.
+    store.apply({ op: 'node.role', id: M2, at: 'x', role: 'worker' }, 50);
+    expect(readNodeCertificate(await control.renewCertificate(M2, csrPem)).role).toBe('swarm-worker');
   });
 
   it('without a swarm there is nothing to show, match or sign', async () => {
