@@ -54,6 +54,8 @@ export const ERROR_CATALOG = {
     `node ${node} not found`),
   NODE_AMBIGUOUS: entry(false, (node: string, matches: number) =>
     `node ${node} is ambiguous (${matches} matches found)`),
+  NODE_LABEL_NOT_FOUND: entry(false, (key: string) =>
+    `key ${key} doesn't exist in node's labels`),
   INVALID_JOIN_TOKEN: entry(false, () =>
     'invalid join token'),
   NO_LEADER: entry(false, () =>

@@ -73,6 +73,7 @@ export const RaftMessage = z.strictObject({
 });
 
 const text = (max: number) => z.string().max(max);
+const isPort = (n: number): boolean => n >= 1 && n <= 65535;
 
 export const NodeDescription = z.strictObject({
   hostname: text(BOUNDS.hostname),
@@ -87,7 +88,9 @@ export const HeartbeatReport = z.strictObject({
   /** The address others see it at (no port). */
   addr: text(BOUNDS.address),
   /** host:port of its cluster listener. */
-  clusterAddr: text(BOUNDS.address).regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'host:port'),
+  clusterAddr: text(BOUNDS.address)
+    .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'host:port')
+    .refine((addr) => isPort(Number(addr.slice(addr.lastIndexOf(':') + 1))), 'a port from 1 to 65535'),
   certNotAfter: z.iso.datetime(),
 });
 export type HeartbeatReport = z.infer<typeof HeartbeatReport>;

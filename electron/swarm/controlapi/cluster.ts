@@ -1,5 +1,6 @@
 // The control API for the swarm itself: join tokens (show, rotate) and node certificates, which
-// always state the role the store wants for the node — whatever its old certificate said.
+// state the role the store wants for the node — whatever its old certificate said — once Raft
+// membership allows it.
 import { skepError } from '../../../shared/errors.js';
 import type { NodeRole } from '../../../shared/types.js';
 import { caDigest, formatJoinToken, issueNodeCertificate, JoinTokens } from '../ca/index.js';
@@ -37,10 +38,16 @@ export class ClusterControl {
     return new JoinTokens(cluster.ca.certPem, cluster.tokenSecrets).match(secret);
   }
 
-  /** A node renews its own certificate; the role is the one the swarm wants for it now. */
+  /**
+   * A node renews its own certificate; the role is the one the swarm wants for it now — except
+   * that a demoted manager still voting in Raft keeps its manager certificate until Raft has let it
+   * go: with a worker certificate its Raft traffic is refused, and a group of two managers could
+   * then never commit the removal it waits for.
+   */
   async renewCertificate(nodeId: string, csrPem: string): Promise<string> {
     const node = this.deps.state().nodes[nodeId];
     if (!node) throw skepError('NODE_NOT_FOUND', nodeId);
-    return issueNodeCertificate(this.cluster().ca, csrPem, { nodeId, role: node.spec.role === 'manager' ? 'swarm-manager' : 'swarm-worker' });
+    const manager = node.spec.role === 'manager' || node.role === 'manager';
+    return issueNodeCertificate(this.cluster().ca, csrPem, { nodeId, role: manager ? 'swarm-manager' : 'swarm-worker' });
   }
 }

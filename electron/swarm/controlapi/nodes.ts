@@ -61,6 +61,10 @@ export class NodeControl {
 
   async update(ref: string, update: NodeUpdate): Promise<void> {
     const node = this.resolve(ref);
+    // As Docker's CLI: a label to remove must exist once the added labels are in.
+    const labels = { ...node.spec.labels, ...update.labelAdd };
+    const missing = update.labelRm?.find((key) => !Object.hasOwn(labels, key));
+    if (missing !== undefined) throw skepError('NODE_LABEL_NOT_FOUND', missing);
     await this.deps.proposer.propose({
       op: 'node.spec',
       id: node.id,

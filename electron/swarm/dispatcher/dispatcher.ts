@@ -93,10 +93,16 @@ export class Dispatcher {
     if (this.checking || !this.running) return;
     this.checking = true;
     try {
-      const deadline = this.now() - MISSED_HEARTBEATS * this.options.heartbeatPeriodMs;
+      const now = this.now();
+      const deadline = now - MISSED_HEARTBEATS * this.options.heartbeatPeriodMs;
       for (const node of Object.values(this.options.state().nodes)) {
         if (node.id === this.options.selfId) continue;
-        const last = this.lastHeartbeat.get(node.id) ?? 0;
+        const last = this.lastHeartbeat.get(node.id);
+        // A node that joined while this manager leads gets the same grace period as at start.
+        if (last === undefined) {
+          this.lastHeartbeat.set(node.id, now);
+          continue;
+        }
         if (node.status.state !== 'down' && last < deadline) {
           await this.options.proposer.propose({ op: 'node.status', id: node.id, at: new Date(this.now()).toISOString(), state: 'down', message: 'heartbeat failure' });
         }

@@ -75,8 +75,10 @@ export class RoleManager {
         const successor = voters
           .filter((v) => v !== selfId && nodes[v]?.spec.role === 'manager')
           .sort((a, b) => (status.progress?.[b]?.match ?? 0) - (status.progress?.[a]?.match ?? 0))[0];
-        if (successor) await membership.transferLeadership(successor).catch(() => undefined);
-        return successor ? `transfer ${successor}` : undefined;
+        // No voter to hand over to yet: go on, so a learner that wants to be manager can become one.
+        if (!successor) continue;
+        await membership.transferLeadership(successor).catch(() => undefined);
+        return `transfer ${successor}`;
       }
       await membership.remove(id);
       return `remove ${id}`;

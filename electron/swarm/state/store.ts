@@ -175,6 +175,7 @@ export function applyCommand(state: SwarmState, command: Command, index = 0): { 
               spec: { ...node.spec, role: 'worker' },
               status: { ...node.status, state: 'down', message: 'left behind by --force-new-cluster' },
               updatedAt: command.at,
+              version: index,
             }
           : node;
       }
