@@ -144,6 +144,9 @@ describe('trust between nodes: roles, membership, bodies', () => {
           { type: 'hup' },
           { from: 'not-a-node-id' },
           { entries: [{ term: 1, index: 1, type: 'normal', data: 'not bytes' }] },
+          // Well-formed but impossible: a commit far past the receiver's log, an append with a gap.
+          { commit: 1_000_000_000 },
+          { type: 'app', index: 1_000_000, logTerm: term, commit: 1_000_000_000, entries: [{ term, index: 1_000_001, type: 'normal', data: new Uint8Array([1]) }] },
         ]) {
           pool.notify(peer, 'raft.message', raftMessage({ from: m2.id, to: target.id, term, ...fields }));
         }
