@@ -22,7 +22,8 @@ export interface TestEngine {
   stop(): Promise<void>;
 }
 
-export async function startDockerd(workDir: string): Promise<TestEngine> {
+/** `extraArgs`: more dockerd flags (e.g. --live-restore). Starting again on the same `workDir` restarts the same engine. */
+export async function startDockerd(workDir: string, extraArgs: readonly string[] = []): Promise<TestEngine> {
   const root = path.join(workDir, 'dockerd');
   await mkdir(root, { recursive: true });
   const socket = path.join(root, 'docker.sock');
@@ -34,6 +35,7 @@ export async function startDockerd(workDir: string): Promise<TestEngine> {
     '--bridge', 'none',
     '--iptables=false',
     '--ip6tables=false',
+    ...extraArgs,
   ]);
   const deadline = Date.now() + 60_000;
   while (!existsSync(socket)) {

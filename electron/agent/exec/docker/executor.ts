@@ -6,6 +6,7 @@ import {
   type AgentTask, type ContainerState, type Executor, type HealthVerdict, type LogLine, type LogOptions,
   type PublishedPort, type PullProgress, type TaskContainerSummary, type TaskController,
 } from '../types.js';
+import { skepError } from '../../../../shared/errors.js';
 import { defaultEndpoint, dockerFor } from './engine.js';
 import { demultiplexLogs } from './logs.js';
 import { LABEL_SERVICE_ID, LABEL_SKEP_MANAGED, LABEL_TASK_ID, swarmLabels, taskName } from './names.js';
@@ -155,30 +156,41 @@ class DockerTaskController implements TaskController {
     }
   }
 
+  // wait and health follow the engine's event stream rather than a long-poll request: a stream
+  // ends when the engine goes away (a restart), where a pending /wait would hang unanswered.
   async wait(signal: AbortSignal): Promise<number> {
-    const result = await engineCall(() =>
-      this.docker.getContainer(this.#container).wait({ abortSignal: signal }) as Promise<{ StatusCode: number }>);
-    return result.StatusCode;
+    return this.#untilEvent(signal, ['die'], async () => {
+      const now = await this.inspect();
+      if (!now) throw new ExecutorError(skepError('TASK_NO_SUCH_CONTAINER', this.containerName).message, 'not-found');
+      return now.status === 'exited' || now.status === 'dead' ? now.exitCode : undefined;
+    });
   }
 
   async health(signal: AbortSignal, until: readonly HealthVerdict[]): Promise<HealthVerdict> {
-    // Listen first, then look: a verdict reached between the two is seen by one or the other.
-    const events = await engineCall(() => this.docker.getEvents({
-      filters: { type: ['container'], container: [this.#container], event: ['health_status'] },
+    return this.#untilEvent(signal, ['health_status'], async () => {
+      const now = (await this.inspect())?.health;
+      return now !== undefined && now !== 'starting' && until.includes(now) ? now : undefined;
+    });
+  }
+
+  /** Looks with `check` now and after each of the container's `events`, until it answers. */
+  async #untilEvent<T>(signal: AbortSignal, events: readonly string[], check: () => Promise<T | undefined>): Promise<T> {
+    // Listen first, then look: a change between the two is seen by one or the other.
+    const stream = await engineCall(() => this.docker.getEvents({
+      filters: { type: ['container'], container: [this.#container], event: [...events] },
       abortSignal: signal,
     }));
     try {
-      const now = (await this.inspect())?.health;
-      if (now !== undefined && now !== 'starting' && until.includes(now)) return now;
-      for await (const event of jsonLines(events)) {
-        const action = String((event as { Action?: string }).Action ?? '');
-        const verdict = action.replace(/^health_status:\s*/, '');
-        if ((verdict === 'healthy' || verdict === 'unhealthy') && until.includes(verdict)) return verdict;
+      const now = await check();
+      if (now !== undefined) return now;
+      for await (const _event of jsonLines(stream)) {
+        const after = await check();
+        if (after !== undefined) return after;
       }
       // The engine went away (a restart): not the task's fault, so the runner retries.
       throw Object.assign(new Error('the engine closed its event stream'), { code: 'ECONNRESET' });
     } finally {
-      (events as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
     }
   }
 
