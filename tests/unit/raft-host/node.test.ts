@@ -199,6 +199,10 @@ describe('RaftNode: three members in one process with real WAL directories', () 
     await cluster.stopNode('ghost1');
     await cluster.stopNode('ghost2');
     const solo = cluster.node('solo');
+    // On a loaded machine a leader may have been elected before the others stopped: wait until solo
+    // has noticed it is alone (its election timeout passes and no leader is known).
+    for (let i = 0; i < 200 && solo.status().leader !== null; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(solo.status().leader).toBeNull();
     await expect(solo.propose(kv('a', '1'))).rejects.toBeInstanceOf(ProposalDroppedError);
     await expect(solo.readIndex()).rejects.toBeInstanceOf(ProposalDroppedError);
     await solo.stop();
