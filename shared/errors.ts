@@ -128,6 +128,12 @@ export const ERROR_CATALOG = {
     `invalid ${field} port (${value}): value must be an integer: strconv.ParseUint: parsing "${value}": ${reason}`),
   PORT_DUPLICATE: entry(false, () =>
     'EndpointSpec: duplicate published ports provided'),
+  SERVICE_MODE_CHANGE: entry(false, () =>
+    'service mode change is not allowed'),
+  SERVICE_RENAME: entry(false, () =>
+    'renaming services is not supported'),
+  SERVICE_NO_PREVIOUS_SPEC: entry(false, (service: string) =>
+    `service ${service} does not have a previous spec`),
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
