@@ -1,7 +1,7 @@
 // The rolling update and rollback (swarmkit orchestrator/update/updater.go), as a step that reads
 // where the update stands from the store instead of from a goroutine per service, so any leader
 // continues it. Each pass:
-// - does nothing while the update is paused;
+// - while paused, starts nothing new but lets the slots in flight finish;
 // - counts failures of the tasks this update started (stopped early, or within the monitor period
 //   after they began running) and, past the max failure ratio, pauses or rolls back;
 // - lets up to `parallelism` slots be in flight: a slot is in flight from the moment its new task is
@@ -9,7 +9,6 @@
 // - replaces the next dirty slots: stop-first shuts the old task down and starts the new one when it
 //   has stopped; start-first starts the new one and shuts the old one down once the new one runs;
 // - completes once no slot is dirty and the last new task has been watched for the monitor period.
-import type { PlacementNode } from '../../../shared/constraints.js';
 import type { Service, Task, UpdateConfig, UpdateStatus } from '../../../shared/services.js';
 import { RANK, isTaskDirty, msFrom, newTask, rank } from './tasks.js';
 import type { Tx } from './tx.js';
@@ -41,7 +40,7 @@ function isFailure(task: Task, monitorMs: number): boolean {
 export function updateService(tx: Tx, serviceAtStart: Service, slots: readonly Slot[]): void {
   let service = serviceAtStart;
   const state = service.updateStatus?.state;
-  const dirty = (task: Task): boolean => isTaskDirty(service, task, tx.nodes.get(task.nodeId) as PlacementNode | undefined);
+  const dirty = (task: Task): boolean => isTaskDirty(service, task, tx.nodes.get(task.nodeId));
   const dirtySlots = slots.filter((slot) => slot.length > 1 || (slot.length === 1 && dirty(slot[0]!)));
   if (state === 'paused' || state === 'rollback_paused') {
     // Paused: no new slot is started, but slots already in flight finish (as Swarm's workers finish
