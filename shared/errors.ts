@@ -147,6 +147,12 @@ export const ERROR_CATALOG = {
     `No such container: ${container}`),
   TASK_NOT_ON_NODE: entry(false, (taskId: string) =>
     `task ${taskId} is not assigned to this node`),
+  SERVICE_MODE_CHANGE: entry(false, () =>
+    'service mode change is not allowed'),
+  SERVICE_RENAME: entry(false, () =>
+    'renaming services is not supported'),
+  SERVICE_NO_PREVIOUS_SPEC: entry(false, (service: string) =>
+    `service ${service} does not have a previous spec`),
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -1,6 +1,7 @@
 // Services and tasks: the domain data the control API, the store, the orchestrator, the scheduler and
 // the UI share. Plain JSON-able data with Docker Swarm's words, states and defaults
 // (../shared/SWARM-SERVICES.md); times are ISO-8601 strings, durations carry their unit in the name.
+import { skepError } from './errors.js';
 
 // ---------------------------------------------------------------------------------------------
 // Task states
@@ -263,6 +264,35 @@ export function advanceTaskStatus(task: Task, status: TaskStatus): Task | null {
   const startedAt = task.status.startedAt ?? (status.state === 'running' ? status.timestamp : undefined);
   const next: TaskStatus = startedAt === undefined ? { ...status } : { ...status, startedAt };
   return { ...task, status: next };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spec changes as the control API makes them (swarmkit controlapi UpdateService)
+
+/**
+ * `service update`: the new spec replaces the old one, which becomes the spec a rollback restores;
+ * the update status is cleared so the orchestrator starts a rolling update. A change of mode or name
+ * is refused, as in Swarm.
+ */
+export function updateServiceSpec(service: Service, spec: ServiceSpec, version: number, at: string): Service {
+  if (spec.mode.kind !== service.spec.mode.kind) throw skepError('SERVICE_MODE_CHANGE');
+  if (spec.name !== service.spec.name) throw skepError('SERVICE_RENAME');
+  return { id: service.id, version, createdAt: service.createdAt, updatedAt: at, spec, specVersion: version, previousSpec: service.spec, previousSpecVersion: service.specVersion };
+}
+
+/** `service rollback`: the previous spec comes back and the orchestrator rolls the tasks back to it. */
+export function rollbackServiceSpec(service: Service, version: number, at: string): Service {
+  if (service.previousSpec === undefined) throw skepError('SERVICE_NO_PREVIOUS_SPEC', service.id);
+  return {
+    ...service,
+    version,
+    updatedAt: at,
+    spec: service.previousSpec,
+    specVersion: service.previousSpecVersion ?? version,
+    previousSpec: service.spec,
+    previousSpecVersion: service.specVersion,
+    updateStatus: { state: 'rollback_started', message: 'manually requested rollback', startedAt: at },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

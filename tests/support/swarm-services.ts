@@ -3,7 +3,7 @@
 // the dispatcher, the store and real executors, which the lab tests cover).
 import type { PlacementNode } from '../../shared/constraints.js';
 import { serviceSpecSchema, type ServiceSpecInput } from '../../shared/service-schema.js';
-import { advanceTaskStatus, taskStateRank, type Service, type ServiceSpec, type Task, type TaskState, type TaskStatus } from '../../shared/services.js';
+import { advanceTaskStatus, rollbackServiceSpec, taskStateRank, updateServiceSpec, type Service, type ServiceSpec, type Task, type TaskState, type TaskStatus } from '../../shared/services.js';
 import { orchestrate, type OrchestratorChange } from '../../electron/swarm/orchestrator/index.js';
 import { schedule, type SchedulingResult } from '../../electron/swarm/scheduler/index.js';
 
@@ -111,25 +111,14 @@ export class SimSwarm {
     return s;
   }
 
-  /** What the control API does on `service update`: keep the old spec, reset the update status. */
+  /** What the control API does on `service update` (shared/services.ts updateServiceSpec). */
   updateService(id: string, serviceSpec: ServiceSpec): void {
-    const s = this.services.get(id)!;
-    const version = ++this.nextVersion;
-    this.services.set(id, { ...s, version, spec: serviceSpec, specVersion: version, previousSpec: s.spec, previousSpecVersion: s.specVersion, updateStatus: undefined });
+    this.services.set(id, updateServiceSpec(this.services.get(id)!, serviceSpec, ++this.nextVersion, iso(this.now)));
   }
 
   /** What the control API does on `service rollback`. */
   rollbackService(id: string): void {
-    const s = this.services.get(id)!;
-    this.services.set(id, {
-      ...s,
-      version: ++this.nextVersion,
-      spec: s.previousSpec!,
-      specVersion: s.previousSpecVersion!,
-      previousSpec: s.spec,
-      previousSpecVersion: s.specVersion,
-      updateStatus: { state: 'rollback_started', message: 'manually requested rollback', startedAt: iso(this.now) },
-    });
+    this.services.set(id, rollbackServiceSpec(this.services.get(id)!, ++this.nextVersion, iso(this.now)));
   }
 
   removeService(id: string): void {

@@ -1,7 +1,7 @@
 // The rolling update and rollback (swarmkit orchestrator/update/updater.go), as a step that reads
 // where the update stands from the store instead of from a goroutine per service, so any leader
 // continues it. Each pass:
-// - does nothing while the update is paused;
+// - while paused, starts nothing new but lets the slots in flight finish;
 // - counts failures of the tasks this update started (stopped early, or within the monitor period
 //   after they began running) and, past the max failure ratio, pauses or rolls back;
 // - lets up to `parallelism` slots be in flight: a slot is in flight from the moment its new task is
@@ -9,7 +9,6 @@
 // - replaces the next dirty slots: stop-first shuts the old task down and starts the new one when it
 //   has stopped; start-first starts the new one and shuts the old one down once the new one runs;
 // - completes once no slot is dirty and the last new task has been watched for the monitor period.
-import type { PlacementNode } from '../../../shared/constraints.js';
 import type { Service, Task, UpdateConfig, UpdateStatus } from '../../../shared/services.js';
 import { RANK, isTaskDirty, msFrom, newTask, rank } from './tasks.js';
 import type { Tx } from './tx.js';
@@ -41,10 +40,14 @@ function isFailure(task: Task, monitorMs: number): boolean {
 export function updateService(tx: Tx, serviceAtStart: Service, slots: readonly Slot[]): void {
   let service = serviceAtStart;
   const state = service.updateStatus?.state;
-  if (state === 'paused' || state === 'rollback_paused') return;
-
-  const dirty = (task: Task): boolean => isTaskDirty(service, task, tx.nodes.get(task.nodeId) as PlacementNode | undefined);
+  const dirty = (task: Task): boolean => isTaskDirty(service, task, tx.nodes.get(task.nodeId));
   const dirtySlots = slots.filter((slot) => slot.length > 1 || (slot.length === 1 && dirty(slot[0]!)));
+  if (state === 'paused' || state === 'rollback_paused') {
+    // Paused: no new slot is started, but slots already in flight finish (as Swarm's workers finish
+    // the slot they hold), so a slot never keeps an old and a new task running side by side.
+    advanceSlots(tx, service, dirtySlots, dirty, service.updateStatus?.state === 'rollback_paused' ? service.spec.rollbackConfig : service.spec.updateConfig, 0);
+    return;
+  }
 
   const inProgress = state === 'updating' || state === 'rollback_started';
   if (!inProgress) {
@@ -79,7 +82,26 @@ export function updateService(tx: Tx, serviceAtStart: Service, slots: readonly S
   }
 
   const parallelism = config.parallelism === 0 ? Number.MAX_SAFE_INTEGER : config.parallelism;
-  let free = parallelism - inFlight;
+  const unsettled = advanceSlots(tx, service, dirtySlots, dirty, config, parallelism - inFlight);
+  if (unsettled > 0 || inFlight > 0) return;
+  // Every slot is clean: watch the last new task for the monitor period, then complete.
+  const monitorMs = config.delayMs >= config.monitorMs ? config.delayMs + 1_000 : config.monitorMs;
+  const completeAt = updateTasks.length === 0 ? tx.now : lastDone + monitorMs;
+  if (tx.now < completeAt) {
+    tx.wake(completeAt);
+    return;
+  }
+  const done: UpdateStatus = isRollback
+    ? { state: 'rollback_completed', message: UPDATE_MESSAGES.rollbackCompleted, startedAt: status.startedAt, completedAt: tx.timestamp }
+    : { state: 'completed', message: UPDATE_MESSAGES.completed, startedAt: status.startedAt, completedAt: tx.timestamp };
+  tx.setUpdateStatus(service, done);
+}
+
+/**
+ * Moves dirty slots along: a slot whose new task took over (or, start-first, runs) has its old tasks
+ * shut down; up to `free` untouched slots get their replacement. Returns the slots not settled yet.
+ */
+function advanceSlots(tx: Tx, service: Service, dirtySlots: readonly Slot[], dirty: (t: Task) => boolean, config: UpdateConfig, free: number): number {
   let unsettled = 0;
   for (const slot of dirtySlots) {
     const clean = slot.filter((t) => !dirty(t));
@@ -96,19 +118,7 @@ export function updateService(tx: Tx, serviceAtStart: Service, slots: readonly S
     free--;
     replaceSlot(tx, service, slot, config);
   }
-
-  if (unsettled > 0 || inFlight > 0) return;
-  // Every slot is clean: watch the last new task for the monitor period, then complete.
-  const monitorMs = config.delayMs >= config.monitorMs ? config.delayMs + 1_000 : config.monitorMs;
-  const completeAt = updateTasks.length === 0 ? tx.now : lastDone + monitorMs;
-  if (tx.now < completeAt) {
-    tx.wake(completeAt);
-    return;
-  }
-  const done: UpdateStatus = isRollback
-    ? { state: 'rollback_completed', message: UPDATE_MESSAGES.rollbackCompleted, startedAt: status.startedAt, completedAt: tx.timestamp }
-    : { state: 'completed', message: UPDATE_MESSAGES.completed, startedAt: status.startedAt, completedAt: tx.timestamp };
-  tx.setUpdateStatus(service, done);
+  return unsettled;
 }
 
 function shutDown(tx: Tx, tasks: readonly Task[]): Task | undefined {

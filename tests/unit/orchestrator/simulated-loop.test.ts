@@ -79,6 +79,46 @@ describe('a simulated swarm converges', () => {
     expect(sim.serviceTasks('web').filter((t) => t.status.state === 'shutdown')).toHaveLength(30);
   });
 
+  it('rolls start-first: a slot never goes without a running task', () => {
+    const sim = new SimSwarm();
+    threeNodes(sim);
+    const base = spec({ mode: { kind: 'replicated', replicas: 6 }, updateConfig: { parallelism: 2, order: 'start-first', monitorMs: 1000 } });
+    sim.createService('web', base);
+    sim.runUntil(() => sim.running('web').length === 6);
+    sim.updateService('web', { ...base, taskTemplate: { ...base.taskTemplate, container: { ...base.taskTemplate.container, image: 'busybox:2' } } });
+    let mostRunning = 0;
+    sim.runUntil(
+      () => sim.services.get('web')!.updateStatus?.state === 'completed',
+      200,
+      1000,
+      () => {
+        const runningSlots = new Set(sim.serviceTasks('web').filter((t) => t.status.state === 'running').map((t) => t.slot));
+        expect(runningSlots.size).toBe(6);
+        mostRunning = Math.max(mostRunning, sim.serviceTasks('web').filter((t) => t.status.state === 'running').length);
+      },
+    );
+    // Up to `parallelism` slots ran an old and a new task side by side.
+    expect(mostRunning).toBeGreaterThan(6);
+    expect(mostRunning).toBeLessThanOrEqual(8);
+    expect(sim.running('web').every((t) => t.spec.container.image === 'busybox:2')).toBe(true);
+  });
+
+  it('updates a global service node by node', () => {
+    const sim = new SimSwarm();
+    threeNodes(sim);
+    const base = spec({ name: 'agent', mode: { kind: 'global' }, updateConfig: { monitorMs: 1000 } });
+    sim.createService('agent', base);
+    sim.runUntil(() => sim.running('agent').length === 3);
+    sim.updateService('agent', { ...base, taskTemplate: { ...base.taskTemplate, container: { ...base.taskTemplate.container, env: ['MODE=2'] } } });
+    sim.runUntil(() => sim.services.get('agent')!.updateStatus?.state === 'completed');
+    expect(sim.running('agent').map((t) => [t.nodeId, t.spec.container.env.join()]).sort()).toEqual([
+      ['n1', 'MODE=2'],
+      ['n2', 'MODE=2'],
+      ['n3', 'MODE=2'],
+    ]);
+    expect(sim.serviceTasks('agent').filter((t) => t.origin === 'update')).toHaveLength(3);
+  });
+
   it('pauses an update whose new tasks fail, then rolls back on request to the previous spec', () => {
     const sim = new SimSwarm({ failingImages: new Map([['busybox:broken', 1]]) });
     threeNodes(sim);

@@ -125,6 +125,16 @@ describe('update failures', () => {
     expect(desired(later)).toEqual({});
   });
 
+  it('finishes the slots in flight when paused, and starts no new one', () => {
+    const { svc, old } = updated(3, { order: 'start-first' });
+    const paused = { ...svc, updateStatus: { state: 'paused' as const, message: 'update paused due to failure or early termination of task x', startedAt: iso(T0) } };
+    const fresh = task(svc, { id: 'u1', slot: 1, nodeId: 'n2', origin: 'update', createdAt: iso(T0), status: status('running', T0 + 1000, { startedAt: iso(T0 + 1000) }) });
+    const { changes } = pass([paused], [...old, fresh], T0 + 2000);
+    expect(desired(changes)).toEqual({ old1: 'shutdown' });
+    expect(created(changes)).toEqual([]);
+    expect(statusChange(changes)).toBeUndefined();
+  });
+
   it('keeps going with failure action continue', () => {
     const { started, tasks } = failing({ parallelism: 1, failureAction: 'continue' }, 1);
     const { changes } = pass([started], tasks, T0 + 3000);

@@ -2,7 +2,7 @@
 // the task state order and its forward-only rule.
 import { describe, expect, it } from 'vitest';
 import { parseServiceSpec, type ServiceSpecInput } from '../../../shared/service-schema.js';
-import { TASK_STATES, advanceTaskStatus, canAdvanceTaskState, taskName, type Task } from '../../../shared/services.js';
+import { TASK_STATES, advanceTaskStatus, canAdvanceTaskState, rollbackServiceSpec, taskName, updateServiceSpec, type Task } from '../../../shared/services.js';
 import { T0, iso, service, spec, status, task } from '../../support/swarm-services.js';
 
 const minimal = { name: 'web', taskTemplate: { container: { image: 'nginx:1.27' } } };
@@ -119,3 +119,25 @@ describe('task states', () => {
     expect(taskName(task(svc, { slot: 0, nodeId: 'abc' }))).toBe('web.abc');
   });
 });
+
+describe('spec changes', () => {
+  const v1 = spec({ image: 'app:1' });
+  const v2 = { ...v1, taskTemplate: { ...v1.taskTemplate, container: { ...v1.taskTemplate.container, image: 'app:2' } } };
+
+  it('keeps the old spec for a rollback and clears the update status', () => {
+    const svc = service('web', v1, { updateStatus: { state: 'completed', message: 'update completed', startedAt: iso(T0) } });
+    const updated = updateServiceSpec(svc, v2, 7, iso(T0 + 1000));
+    expect(updated).toMatchObject({ spec: v2, specVersion: 7, version: 7, previousSpec: v1, previousSpecVersion: 1, updatedAt: iso(T0 + 1000) });
+    expect(updated.updateStatus).toBeUndefined();
+    const rolled = rollbackServiceSpec(updated, 8, iso(T0 + 2000));
+    expect(rolled).toMatchObject({ spec: v1, specVersion: 1, previousSpec: v2, previousSpecVersion: 7, updateStatus: { state: 'rollback_started', message: 'manually requested rollback', startedAt: iso(T0 + 2000) } });
+  });
+
+  it('refuses what Swarm refuses', () => {
+    const svc = service('web', v1);
+    expect(() => updateServiceSpec(svc, { ...v1, mode: { kind: 'global' } }, 2, iso(T0))).toThrow('service mode change is not allowed');
+    expect(() => updateServiceSpec(svc, { ...v1, name: 'other' }, 2, iso(T0))).toThrow('renaming services is not supported');
+    expect(() => rollbackServiceSpec(svc, 2, iso(T0))).toThrow('service web does not have a previous spec');
+  });
+});
+
