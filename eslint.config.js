@@ -6,6 +6,7 @@ import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = { group: ['node:*', 'fs', 'path', 'os', 'child_process', 'net', 'tls', 'http', 'crypto'], message: 'No I/O here: this side imports only shared/.' };
 const electronOnlyInShell = { name: 'electron', message: "Only electron/main and electron/preload import 'electron'." };
+const updaterOnlyInMain = { name: 'electron-updater', message: 'Only electron/main imports electron-updater.' };
 
 export default tseslint.config(
   { ignores: ['out/**', 'node_modules/**', 'test-results/**', 'coverage/**'] },
@@ -29,25 +30,31 @@ export default tseslint.config(
     ignores: ['renderer/vite.config.ts'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {
-      'no-restricted-imports': ['error', { paths: [electronOnlyInShell], patterns: [nodeBuiltins, { group: ['**/electron/**'], message: 'The renderer imports only shared/.' }] }],
+      'no-restricted-imports': ['error', { paths: [electronOnlyInShell, updaterOnlyInMain], patterns: [nodeBuiltins, { group: ['**/electron/**'], message: 'The renderer imports only shared/.' }] }],
     },
   },
   {
     files: ['shared/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [electronOnlyInShell], patterns: [nodeBuiltins, { group: ['**/electron/**', '**/renderer/**'], message: 'shared/ is pure: it imports nothing of the other sides.' }] }],
+      'no-restricted-imports': ['error', { paths: [electronOnlyInShell, updaterOnlyInMain], patterns: [nodeBuiltins, { group: ['**/electron/**', '**/renderer/**'], message: 'shared/ is pure: it imports nothing of the other sides.' }] }],
     },
   },
   {
     files: ['electron/{raft,swarm,agent,net,provision,server,cli}/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [electronOnlyInShell] }],
+      'no-restricted-imports': ['error', { paths: [electronOnlyInShell, updaterOnlyInMain] }],
+    },
+  },
+  {
+    files: ['electron/preload/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [updaterOnlyInMain] }],
     },
   },
   {
     files: ['electron/raft/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [electronOnlyInShell], patterns: [{ group: ['../../*', '!../../raft', '../../../*'], message: 'electron/raft imports nothing of Skep outside electron/raft.' }, { group: ['**/shared/**', '**/swarm/**', '**/net/**', '**/agent/**', '**/server/**', '**/cli/**', '**/provision/**', '**/main/**'], message: 'electron/raft imports nothing of Skep outside electron/raft.' }] }],
+      'no-restricted-imports': ['error', { paths: [electronOnlyInShell, updaterOnlyInMain], patterns: [{ group: ['../../*', '!../../raft', '../../../*'], message: 'electron/raft imports nothing of Skep outside electron/raft.' }, { group: ['**/shared/**', '**/swarm/**', '**/net/**', '**/agent/**', '**/server/**', '**/cli/**', '**/provision/**', '**/main/**'], message: 'electron/raft imports nothing of Skep outside electron/raft.' }] }],
     },
   },
 );
