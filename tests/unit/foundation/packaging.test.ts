@@ -44,9 +44,9 @@ describe("build/electron-builder.yml, checked by electron-builder's own validati
     await expect(validate({ ...config, nsis: { ...config.nsis, oneClick: 'sometimes' } } as unknown as Configuration)).rejects.toThrow(/configuration\.nsis\.oneClick should be a boolean/);
   }, 60_000);
 
-  it('makes AppImage and .deb on Linux, dmg on macOS, nsis on Windows, and nothing elsewhere', () => {
+  it('makes AppImage and .deb on Linux, dmg (and the zip updates need) on macOS, nsis on Windows, and nothing elsewhere', () => {
     expect(platformTargets(config, 'linux')).toEqual(['AppImage', 'deb']);
-    expect(platformTargets(config, 'darwin')).toEqual(['dmg']);
+    expect(platformTargets(config, 'darwin')).toEqual(['dmg', 'zip']);
     expect(platformTargets(config, 'win32')).toEqual(['nsis']);
     expect(platformTargets(config, 'freebsd')).toBeUndefined();
   });
@@ -96,7 +96,7 @@ describe('the agent bundle the app ships', () => {
     const manifest = JSON.parse(readFileSync(path.join(projectRoot, 'out/agent', AGENT_MANIFEST_NAME), 'utf8')) as AgentManifest;
     expect(manifest).toEqual({ version: packageJson.version, sha256: sha256(cliBundle), bytes: statSync(cliBundle).size });
     expect(sha256(path.join(projectRoot, 'out/agent', AGENT_BUNDLE_NAME))).toBe(manifest.sha256);
-  });
+  }, 30_000);
 });
 
 /**
@@ -145,7 +145,7 @@ describe.runIf(process.platform === 'linux')('the packaged app (electron-builder
     expect(manifest.version).toBe(packageJson.version);
     expect(sha256(path.join(agentDir, AGENT_BUNDLE_NAME))).toBe(manifest.sha256);
     expect(statSync(path.join(agentDir, AGENT_BUNDLE_NAME)).size).toBe(manifest.bytes);
-  });
+  }, 30_000);
 
   it('carries the generic update feed set at build time, which the app finds', () => {
     const feed = readFileSync(path.join(appDir, 'resources/app-update.yml'), 'utf8');
@@ -168,7 +168,51 @@ describe.runIf(process.platform === 'linux')('the packaged app (electron-builder
     const missing = spawnSync('/bin/sh', [command, '--version'], { encoding: 'utf8', env: { PATH: noNode } });
     expect(missing.status).toBe(127);
     expect(missing.stderr.trim()).toBe('skep: the command line needs Node.js 18 or newer on PATH (on Debian or Ubuntu: sudo apt install nodejs).');
-  });
+  }, 60_000);
+
+  const canChroot = process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v unshare && command -v update-alternatives'], { stdio: 'ignore' }).status === 0;
+  if (!canChroot) console.log('skipped the .deb scripts run: it needs root, unshare and update-alternatives (Debian as root, as in CI).');
+
+  it.runIf(canChroot)('installs: the .deb postinst puts skep and skep-desktop on PATH and touches nothing else; postrm takes them away', () => {
+    // The .deb itself needs fpm, which can't be downloaded here: its scripts run for real instead,
+    // on the packaged app at /opt/Skep, inside a throwaway copy-on-write view of this machine (an
+    // overlay of / in a private mount namespace), so the real / is never written.
+    const root = mkdtempSync(path.join(os.tmpdir(), 'skep-deb-'));
+    try {
+      for (const dir of ['upper', 'work', 'merged']) mkdirSync(path.join(root, dir));
+      for (const name of ['after-install.tpl', 'after-remove.tpl']) {
+        writeFileSync(path.join(root, name.replace('.tpl', '.sh')), readFileSync(path.join(projectRoot, 'build/linux', name), 'utf8').replaceAll('${executable}', 'skep-desktop').replaceAll('${sanitizedProductName}', 'Skep'));
+      }
+      const inside = [
+        'set -e',
+        `mount -t overlay overlay -o lowerdir=/,upperdir=${root}/upper,workdir=${root}/work ${root}/merged`,
+        `mount --rbind /dev ${root}/merged/dev && mount --bind /proc ${root}/merged/proc`,
+        `cp -a ${appDir} ${root}/merged/opt/Skep`,
+        `chroot ${root}/merged bash ${root}/after-install.sh > /dev/null`,
+        `echo "skep=$(chroot ${root}/merged readlink -f /usr/bin/skep)"`,
+        `echo "skep-desktop=$(chroot ${root}/merged readlink -f /usr/bin/skep-desktop)"`,
+        `echo "version=$(chroot ${root}/merged /usr/bin/skep --version)"`,
+        `(cd ${root}/upper && find . -type f -o -type l) | sed 's|^\\./|changed=|' | grep -v '^changed=opt/Skep/'`,
+        `chroot ${root}/merged bash ${root}/after-remove.sh > /dev/null`,
+        `echo "after-remove=$(chroot ${root}/merged sh -c 'ls /usr/bin/skep /usr/bin/skep-desktop 2>/dev/null | wc -l')"`,
+      ].join('\n');
+      const run = spawnSync('unshare', ['--mount', '--propagation', 'private', 'bash', '-c', inside], { encoding: 'utf8', timeout: 60_000 });
+      expect(run.status, run.stderr).toBe(0);
+      const lines = run.stdout.trim().split('\n');
+      const value = (key: string): string[] => lines.filter((line) => line.startsWith(`${key}=`)).map((line) => line.slice(key.length + 1));
+      expect(value('skep')).toEqual(['/opt/Skep/resources/bin/skep']);
+      expect(value('skep-desktop')).toEqual(['/opt/Skep/skep-desktop']);
+      expect(value('version')).toEqual([packageJson.version]);
+      // No unit, no init script, no cron job: only the two links and update-alternatives' records.
+      for (const changed of value('changed')) {
+        expect(changed).toMatch(/^(usr\/bin\/skep(-desktop)?|etc\/alternatives\/skep(-desktop)?|var\/lib\/dpkg\/alternatives\/skep(-desktop)?|var\/log\/alternatives\.log|usr\/share\/(mime|applications)\/.+)$/);
+      }
+      expect(value('changed')).toEqual(expect.arrayContaining(['usr/bin/skep', 'etc/alternatives/skep']));
+      expect(value('after-remove')).toEqual(['0']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('has no update feed when SKEP_UPDATE_URL was not set, so it never looks', async () => {
     const withoutFeed = await packageApp(path.join(scratch, 'without-feed'), undefined);
@@ -246,5 +290,5 @@ describe('npm run dist where Electron cannot be downloaded', () => {
     const run = spawnSync(process.execPath, [path.join(projectRoot, 'build/scripts/dist.mjs')], { encoding: 'utf8', env: { ...process.env, SKEP_UPDATE_URL: 'ftp://nas.lan/skep' } });
     expect(run.status).toBe(1);
     expect(run.stderr.trim()).toBe(`Can't package Skep: SKEP_UPDATE_URL must be an http or https URL, not "ftp://nas.lan/skep".`);
-  });
+  }, 60_000);
 });
