@@ -3,6 +3,7 @@
 // this with electron-builder's own schema (tests/unit/foundation/packaging.test.ts).
 import { load } from 'js-yaml';
 import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -47,6 +48,15 @@ export function updateFeedFromEnv(env) {
 }
 
 /**
+ * What electron-builder removes from an Electron it downloaded but leaves in an unpacked one
+ * (`electronDist`): Electron's demo app, which would otherwise ship beside ours, and its version file.
+ */
+async function removeElectronDemoApp({ appOutDir }) {
+  const leftovers = ['resources/default_app.asar', 'Electron.app/Contents/Resources/default_app.asar', 'version'];
+  await Promise.all(leftovers.map((file) => rm(path.join(appOutDir, file), { force: true })));
+}
+
+/**
  * The configuration `npm run dist` hands electron-builder: the YAML, the update feed (electron-
  * builder writes it into the app as app-update.yml, which electron-updater reads), the local
  * unpacked Electron (so no Electron zip is downloaded) and the output folder.
@@ -54,7 +64,10 @@ export function updateFeedFromEnv(env) {
 export function distConfig(base, { updateUrl, electronDist, output }) {
   const config = structuredClone(base);
   if (updateUrl) config.publish = { provider: 'generic', url: updateUrl };
-  if (electronDist) config.electronDist = electronDist;
+  if (electronDist) {
+    config.electronDist = electronDist;
+    config.afterExtract = removeElectronDemoApp;
+  }
   if (output) config.directories = { ...config.directories, output };
   return config;
 }

@@ -31,6 +31,7 @@ if (!targets) stop(`electron-builder makes installers on Linux, macOS and Window
 const feed = updateFeedFromEnv(process.env);
 if (feed.error) stop(feed.error);
 
+if (!installedElectronDist()) console.log("Fetching Electron's binary (once; npm start uses it too)…");
 const electronMissing = fetchElectronBinary();
 const electronDist = installedElectronDist();
 if (electronMissing || !electronDist) {

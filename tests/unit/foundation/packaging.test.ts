@@ -111,6 +111,8 @@ function electronStandIn(): string {
   writeFileSync(path.join(dir, 'electron'), '#!/bin/sh\necho "stand-in for Electron"\n');
   chmodSync(path.join(dir, 'electron'), 0o755);
   for (const file of ['chrome-sandbox', 'LICENSE', 'LICENSES.chromium.html']) writeFileSync(path.join(dir, file), '');
+  // Electron's demo app; a real one is an asar archive, and this one would fail to read as one.
+  writeFileSync(path.join(dir, 'resources/default_app.asar'), '');
   writeFileSync(path.join(dir, 'version'), '45.5.0');
   return dir;
 }
@@ -137,6 +139,8 @@ describe.runIf(process.platform === 'linux')('the packaged app (electron-builder
     for (const file of ['/package.json', '/out/main/index.mjs', '/out/preload/index.cjs', '/out/renderer/index.html', '/out/icons/tray-healthy.png']) expect(asarFiles, file).toContain(file);
     expect(asarFiles.filter((file) => file.includes('node_modules') || file.endsWith('.map') || file.startsWith('/out/agent'))).toEqual([]);
     expect(existsSync(path.join(appDir, 'skep-desktop')), 'the app is skep-desktop; skep is the command line').toBe(true);
+    expect(existsSync(path.join(appDir, 'resources/default_app.asar')), "Electron's demo app is left out").toBe(false);
+    expect(existsSync(path.join(appDir, 'version'))).toBe(false);
   });
 
   it('ships the agent bundle and its manifest as plain files in resources/agent', () => {
