@@ -73,6 +73,12 @@ describe("build/electron-builder.yml, checked by electron-builder's own validati
     expect(updateFeedFromEnv({ SKEP_UPDATE_URL: 'not a url' }).error).toMatch(/is not a URL/);
   });
 
+  it('finds the electron-builder functions npm run dist calls to fetch the Linux tools up front', () => {
+    const linuxTools = builderRequire('./out/toolsets/linux.js') as Record<string, unknown>;
+    expect(typeof linuxTools.getFpmPath, 'app-builder-lib moved getFpmPath: update build/scripts/dist.mjs').toBe('function');
+    expect(typeof linuxTools.getAppImageTools, 'app-builder-lib moved getAppImageTools: update build/scripts/dist.mjs').toBe('function');
+  });
+
   it("denies electron-winstaller's install script, as Electron's (Squirrel.Windows isn't a target)", () => {
     expect(packageJson.allowScripts).toMatchObject({ electron: false, 'electron-winstaller': false });
   });
