@@ -32,7 +32,7 @@ export function platformTargets(config, platform) {
 
 /**
  * The update feed from SKEP_UPDATE_URL: `{ url }`, `{}` when unset (a build that never looks for
- * updates), or `{ error }` with a sentence when it is not an http(s) URL.
+ * updates), or `{ error }` with a sentence when it is not an http(s) URL or carries credentials.
  */
 export function updateFeedFromEnv(env) {
   const raw = env[UPDATE_URL_ENV]?.trim();
@@ -43,6 +43,8 @@ export function updateFeedFromEnv(env) {
   } catch {
     return { error: `${UPDATE_URL_ENV} is not a URL: "${raw.slice(0, 200)}".` };
   }
+  // electron-builder writes the feed into every installer (resources/app-update.yml).
+  if (url.username || url.password) return { error: `${UPDATE_URL_ENV} must not hold a user name or password: it is written into every installer.` };
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return { error: `${UPDATE_URL_ENV} must be an http or https URL, not "${raw.slice(0, 200)}".` };
   return { url: url.href };
 }

@@ -66,11 +66,14 @@ describe("build/electron-builder.yml, checked by electron-builder's own validati
     expect(packageJson.main.startsWith('out/')).toBe(true);
   });
 
-  it('takes the update feed from SKEP_UPDATE_URL, and refuses one that is not http(s)', () => {
+  it('takes the update feed from SKEP_UPDATE_URL, and refuses one that is not http(s) or holds a password', () => {
     expect(updateFeedFromEnv({ SKEP_UPDATE_URL: ' https://nas.lan/skep ' })).toEqual({ url: 'https://nas.lan/skep' });
     expect(updateFeedFromEnv({})).toEqual({});
     expect(updateFeedFromEnv({ SKEP_UPDATE_URL: 'file:///etc' }).error).toMatch(/must be an http or https URL/);
     expect(updateFeedFromEnv({ SKEP_UPDATE_URL: 'not a url' }).error).toMatch(/is not a URL/);
+    const withPassword = updateFeedFromEnv({ SKEP_UPDATE_URL: 'https://me:s3cret@nas.lan/skep' }).error ?? '';
+    expect(withPassword).toBe('SKEP_UPDATE_URL must not hold a user name or password: it is written into every installer.');
+    expect(withPassword).not.toContain('s3cret');
   });
 
   it('finds the electron-builder functions npm run dist calls to fetch the Linux tools up front', () => {
