@@ -2,6 +2,7 @@
 // client the renderer uses are derived from the types and lists in this file, so they can't drift.
 import type { ErrorEnvelope } from './errors.js';
 import type { InitRequest, InitResult, JoinRequest, JoinResult, JoinTokenResult, NodeRole, NodeUpdate, SwarmNode, SwarmStatus, SystemInfo } from './types.js';
+import type { UpdateNotice } from './update-notice.js';
 
 /** Everything the UI can ask. Every method resolves with plain data or rejects with a SkepError. */
 export interface SkepApi {
@@ -59,6 +60,8 @@ export function isMethodName(value: unknown): value is MethodName {
 export interface SkepEvents {
   'system.info': SystemInfo;
   'swarm.status': SwarmStatus;
+  /** The desktop app's updater found a newer Skep (sent by electron/main, not by the node). */
+  'app.update': UpdateNotice;
 }
 
 export type SkepEvent = { [K in keyof SkepEvents]: { readonly type: K; readonly payload: SkepEvents[K] } }[keyof SkepEvents];

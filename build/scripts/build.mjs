@@ -3,6 +3,7 @@
 // `skep` CLI (one ESM file for Node >= 18, no native modules, so it can be copied to any machine).
 import { build as esbuild } from 'esbuild';
 import { build as viteBuild } from 'vite';
+import { writeAgentBundle } from './agent-bundle.mjs';
 import { chmod, cp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,9 +45,12 @@ const cliBuild = () =>
     target: 'node18',
     banner: { js: requireShim },
   });
+// The app ships the CLI bundle as the agent the SSH wizard installs (build/scripts/agent-bundle.mjs).
+const agentBuild = () => writeAgentBundle({ cliBundle: path.join(out, 'cli/skep.mjs'), agentDir: path.join(out, 'agent'), version });
 if (cliOnly) {
   await cliBuild();
   await chmod(path.join(out, 'cli/skep.mjs'), 0o755);
+  await agentBuild();
   process.exit(0);
 }
 await rm(out, { recursive: true, force: true });
@@ -78,6 +82,7 @@ await Promise.all([
   cliBuild(),
 ]);
 await chmod(path.join(out, 'cli/skep.mjs'), 0o755);
+await agentBuild();
 await cp(path.join(root, 'build/icons'), path.join(out, 'icons'), { recursive: true });
 
-if (!quiet) console.log(`built out/ (renderer, main, preload, cli) in ${Math.round(performance.now() - started)} ms`);
+if (!quiet) console.log(`built out/ (renderer, main, preload, cli, agent) in ${Math.round(performance.now() - started)} ms`);

@@ -1,1 +1,3 @@
 export function installedElectronBinary(): string | undefined;
+export function installedElectronDist(): string | undefined;
+export function fetchElectronBinary(): string | undefined;

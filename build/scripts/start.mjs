@@ -5,28 +5,16 @@
 // failure is a fallback, not an error.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { installedElectronBinary as electronBinary } from './electron-binary.mjs';
-import { createRequire } from 'node:module';
+import { fetchElectronBinary, installedElectronBinary as electronBinary } from './electron-binary.mjs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const require = createRequire(import.meta.url);
-const DOWNLOAD_TIMEOUT_MS = 5 * 60 * 1000;
 
 function downloadElectron() {
-  let installScript;
-  try {
-    installScript = require.resolve('electron/install.js');
-  } catch {
-    return 'the electron package is not installed (run "npm install")';
-  }
   if (process.env.SKEP_BROWSER_MODE === '1') return 'SKEP_BROWSER_MODE=1 asks for browser mode';
   console.log('Fetching Electron\'s binary (first start only)…');
-  const result = spawnSync(process.execPath, [installScript], { stdio: ['ignore', 'ignore', 'pipe'], timeout: DOWNLOAD_TIMEOUT_MS, encoding: 'utf8' });
-  if (result.status === 0 && electronBinary()) return undefined;
-  const firstLine = (result.stderr ?? '').trim().split('\n').find(Boolean) ?? result.error?.message ?? `exit status ${result.status}`;
-  return `its download failed: ${firstLine.trim().slice(0, 200)}`;
+  return fetchElectronBinary();
 }
 
 if (!existsSync(path.join(root, 'out', 'cli', 'skep.mjs')) || !existsSync(path.join(root, 'out', 'renderer', 'index.html'))) {

@@ -1,15 +1,19 @@
 // The Electron shell: one window, a tray, the embedded node. Everything with logic lives in the
 // modules beside this file; this one only connects them to Electron's objects.
 import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, safeStorage, session, Tray } from 'electron';
+import electronUpdater from 'electron-updater';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ensureDataDir } from '../agent/data-dir.js';
 import { SkepDaemon } from '../node/daemon.js';
+import type { SkepEvent } from '../../shared/api.js';
+import { IPC_EVENT_CHANNEL } from '../../shared/bridge.js';
 import { registerIpc } from './ipc.js';
 import { safeStorageSealer } from './secret-sealer.js';
 import { applicationMenuTemplate, type MenuActions } from './menus.js';
 import { applyContentSecurityPolicy, denyAllPermissions, hardenWebContents, secureWebPreferences } from './security.js';
 import { createTrayController, trayIconPath } from './tray.js';
+import { hasUpdateFeed, startUpdateChecks, type UpdateChecks } from './updates.js';
 import { keepAliveInTray, showWindow, type QuitState } from './window-lifecycle.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -21,6 +25,7 @@ const appBaseUrl = pathToFileURL(rendererDir).href;
 const quitState: QuitState = { quitting: false };
 let mainWindow: BrowserWindow | undefined;
 let tray: Tray | undefined;
+let updates: UpdateChecks | undefined;
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
@@ -61,6 +66,7 @@ async function start(): Promise<void> {
     unregisterIpc();
     // No tray update here: a "Not in a swarm" notification while quitting would only be noise.
     unsubscribeTray();
+    updates?.stop();
     void service.stop().finally(() => {
       stopped = true;
       app.quit();
@@ -76,6 +82,7 @@ async function start(): Promise<void> {
       void window.loadFile(path.join(rendererDir, 'index.html'), { hash: '/swarm/leave' });
       showWindow(window);
     },
+    installUpdate: () => updates?.installNow(),
   };
   Menu.setApplicationMenu(Menu.buildFromTemplate(applicationMenuTemplate(process.platform, actions)));
   tray = new Tray(nativeImage.createFromPath(trayIconPath(iconsDir, 'offline', process.platform)));
@@ -99,6 +106,25 @@ async function start(): Promise<void> {
 
   createWindow();
   app.on('activate', actions.openWindow);
+
+  // A build made without SKEP_UPDATE_URL (and `npm start`) has no feed, and never looks.
+  if (hasUpdateFeed(process.resourcesPath)) {
+    updates = startUpdateChecks({
+      updater: electronUpdater.autoUpdater,
+      log: (message) => console.warn(message),
+      onNotice: (notice) => {
+        trayController.updateAvailable(notice);
+        sendToWindows({ type: 'app.update', payload: notice });
+      },
+    });
+  }
+}
+
+/** Events from the shell itself (not from the node), on the same channel as the node's. */
+function sendToWindows(event: SkepEvent): void {
+  for (const window of BrowserWindow.getAllWindows()) {
+    if (!window.webContents.isDestroyed()) window.webContents.send(IPC_EVENT_CHANNEL, event);
+  }
 }
 
 function createWindow(): BrowserWindow {
@@ -113,6 +139,11 @@ function createWindow(): BrowserWindow {
   });
   keepAliveInTray(window, quitState);
   window.once('ready-to-show', () => window.show());
+  // A window opened after the updater spoke (or reloaded) still learns of the newer Skep.
+  window.webContents.on('did-finish-load', () => {
+    const notice = updates?.notice;
+    if (notice) window.webContents.send(IPC_EVENT_CHANNEL, { type: 'app.update', payload: notice } satisfies SkepEvent);
+  });
   window.on('closed', () => {
     if (mainWindow === window) mainWindow = undefined;
   });

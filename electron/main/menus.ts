@@ -1,16 +1,22 @@
 // Menu templates as plain data, so they are testable without Electron.
 import type { MenuItemConstructorOptions } from 'electron';
 import { reachabilityLines, type Health } from '../../shared/health.js';
+import { RESTART_TO_UPDATE_LABEL, updateShortText, type UpdateNotice } from '../../shared/update-notice.js';
 
 export interface MenuActions {
   openWindow(): void;
   quit(): void;
   /** Opens the window at the leave flow, whose warnings live in the renderer. */
   leaveSwarm?(): void;
+  /** Quits and installs a downloaded update (electron/main/updates.ts); only ever on a click. */
+  installUpdate?(): void;
 }
 
-/** The tray menu; with `health`, also the swarm's one-line summary, its counts and Leave swarm…. */
-export function trayMenuTemplate(actions: MenuActions, health?: Health): MenuItemConstructorOptions[] {
+/**
+ * The tray menu; with `health`, also the swarm's one-line summary, its counts and Leave swarm…;
+ * with `update`, the newer Skep and, once it is downloaded, Restart to update.
+ */
+export function trayMenuTemplate(actions: MenuActions, health?: Health, update?: UpdateNotice): MenuItemConstructorOptions[] {
   const template: MenuItemConstructorOptions[] = [{ label: 'Open Skep', click: () => actions.openWindow() }];
   if (health) {
     const lines = reachabilityLines(health);
@@ -26,6 +32,15 @@ export function trayMenuTemplate(actions: MenuActions, health?: Health): MenuIte
       const leave = actions.leaveSwarm;
       template.push({ type: 'separator' }, { label: 'Leave swarm…', click: () => leave() });
     }
+  }
+  if (update) {
+    const install = actions.installUpdate;
+    template.push(
+      { type: 'separator' },
+      update.ready && install
+        ? { label: `${RESTART_TO_UPDATE_LABEL} (Skep ${update.version})`, click: () => install() }
+        : { label: updateShortText(update), enabled: false },
+    );
   }
   template.push({ type: 'separator' }, { label: 'Quit Skep', click: () => actions.quit() });
   return template;

@@ -5,6 +5,7 @@ import type { Menu, MenuItemConstructorOptions, NativeImage, Tray } from 'electr
 import path from 'node:path';
 import { healthNotification, stoppedHealth, swarmHealth, type Health, type HealthNotification, type HealthState } from '../../shared/health.js';
 import type { SwarmStatus } from '../../shared/types.js';
+import { updateShortText, type UpdateNotice } from '../../shared/update-notice.js';
 import { trayMenuTemplate, type MenuActions } from './menus.js';
 
 export interface TrayView {
@@ -22,11 +23,11 @@ export function trayIconPath(iconsDir: string, state: HealthState, platform: Nod
   return path.join(iconsDir, platform === 'darwin' ? `tray-${state}Template.png` : `tray-${state}.png`);
 }
 
-export function trayView(health: Health, iconsDir: string, platform: NodeJS.Platform, actions: MenuActions): TrayView {
+export function trayView(health: Health, iconsDir: string, platform: NodeJS.Platform, actions: MenuActions, update?: UpdateNotice): TrayView {
   return {
     iconPath: trayIconPath(iconsDir, health.state, platform),
-    tooltip: `Skep — ${health.sentence}`,
-    menu: trayMenuTemplate(actions, health),
+    tooltip: update ? `Skep — ${health.sentence} · ${updateShortText(update)}` : `Skep — ${health.sentence}`,
+    menu: trayMenuTemplate(actions, health, update),
   };
 }
 
@@ -45,18 +46,21 @@ export interface TrayController {
   update(status: SwarmStatus | undefined): void;
   /** The embedded node stopped (the app is quitting or it failed). */
   stopped(): void;
+  /** A newer Skep was found or downloaded (electron/main/updates.ts). */
+  updateAvailable(notice: UpdateNotice): void;
   readonly health: Health | undefined;
 }
 
 export function createTrayController(options: TrayControllerOptions): TrayController {
   let current: Health | undefined;
+  let update: UpdateNotice | undefined;
   let shownIcon: string | undefined;
   let shownMenuKey: string | undefined;
 
   function show(next: Health): void {
     const notification = healthNotification(current, next);
     current = next;
-    const view = trayView(next, options.iconsDir, options.platform, options.actions);
+    const view = trayView(next, options.iconsDir, options.platform, options.actions, update);
     if (view.iconPath !== shownIcon) {
       options.tray.setImage(options.createImage(view.iconPath));
       shownIcon = view.iconPath;
@@ -74,6 +78,11 @@ export function createTrayController(options: TrayControllerOptions): TrayContro
   return {
     update: (status) => show(swarmHealth(status)),
     stopped: () => show(stoppedHealth()),
+    updateAvailable: (notice) => {
+      update = notice;
+      // Before the first status the tray shows "stopped"; an update doesn't change that.
+      show(current ?? stoppedHealth());
+    },
     get health() {
       return current;
     },

@@ -8,8 +8,7 @@ import { applicationMenuTemplate, trayMenuTemplate } from '../../../electron/mai
 import { hardenWebContents, isAppUrl, isTrustedSender, secureWebPreferences } from '../../../electron/main/security.js';
 import { createTrayController, trayIconPath, trayView } from '../../../electron/main/tray.js';
 import { keepAliveInTray } from '../../../electron/main/window-lifecycle.js';
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Menu, MenuItemConstructorOptions, NativeImage } from 'electron';
 import { swarmHealth } from '../../../shared/health.js';
@@ -260,53 +259,5 @@ describe('tray', () => {
     expect(tray.tooltip).toBe('Skep — Skep is stopped');
     expect(notifications.map((n) => n.split(':')[0])).toEqual(['Swarm healthy', 'Swarm degraded', 'Swarm in trouble', 'Not in a swarm']);
     expect(notifications[2]).toContain("Quorum lost — 1 of 3 managers reachable; the swarm can't change");
-  });
-});
-
-describe('packaging (build/electron-builder.yml)', () => {
-  const root = path.resolve(import.meta.dirname, '../../..');
-  // js-yaml comes with ESLint; required untyped so the check needs no extra dependency.
-  const yaml = createRequire(import.meta.url)('js-yaml') as { load(text: string): unknown };
-  interface BuilderConfig {
-    appId: string;
-    files: string[];
-    icon: string;
-    directories: { buildResources: string };
-    linux: { target: string[]; icon: string };
-    mac: { target: string[]; icon: string };
-    win: { target: string[]; icon: string };
-    electronFuses: Record<string, boolean>;
-  }
-  const config = yaml.load(readFileSync(path.join(root, 'build/electron-builder.yml'), 'utf8')) as BuilderConfig;
-
-  it('builds AppImage and deb, dmg and nsis', () => {
-    expect(config.appId).toMatch(/^[\w.-]+$/);
-    expect(config.linux.target).toEqual(['AppImage', 'deb']);
-    expect(config.mac.target).toEqual(['dmg']);
-    expect(config.win.target).toEqual(['nsis']);
-  });
-
-  it('flips the fuses the Electron security checklist names', () => {
-    expect(config.electronFuses).toEqual({
-      runAsNode: false,
-      enableCookieEncryption: true,
-      enableNodeOptionsEnvironmentVariable: false,
-      enableNodeCliInspectArguments: false,
-      enableEmbeddedAsarIntegrityValidation: true,
-      onlyLoadAppFromAsar: true,
-    });
-  });
-
-  it('names icons and folders that exist, and ships the entry point package.json names', () => {
-    for (const icon of [config.icon, config.linux.icon, config.mac.icon, config.win.icon]) expect(existsSync(path.join(root, icon)), icon).toBe(true);
-    expect(existsSync(path.join(root, config.directories.buildResources))).toBe(true);
-    const main = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { main: string }).main;
-    expect(main.startsWith('out/')).toBe(true);
-    expect(config.files).toContain('out/**');
-    expect(config.files).toContain('package.json');
-    // The build script is what fills out/: it must build the main entry and copy the tray icons.
-    const buildScript = readFileSync(path.join(root, 'build/scripts/build.mjs'), 'utf8');
-    expect(buildScript).toContain("'main/index.mjs'");
-    expect(buildScript).toContain("'build/icons'");
   });
 });
