@@ -62,6 +62,12 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_PAUSE_READING_ABOVE_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_IN_FLIGHT_REQUESTS = 256;
+/**
+ * A server dispatches this many requests from its read buffer, then lets their replies be written
+ * before it looks at the send buffer again: a single 64 KiB read can hold thousands of requests,
+ * and replies written later would otherwise escape the reading pause.
+ */
+const REQUESTS_PER_TURN = 16;
 
 export interface RequestOptions {
   readonly timeoutMs?: number;
@@ -100,7 +106,8 @@ export class RpcConnection {
   /** Requests of the peer being handled now. */
   private inFlight = 0;
   /** Why reading is stopped, or null while reading. Only a server stops reading (see pump). */
-  private pausedBy: 'writes' | 'requests' | null = null;
+  private pausedBy: 'writes' | 'requests' | 'turn' | null = null;
+  private requestsDispatched = 0;
   private pumpScheduled = false;
   private resolveHello!: (body: unknown) => void;
   private rejectHello!: (error: SkepError) => void;
@@ -268,7 +275,7 @@ export class RpcConnection {
   private readonly onTick = (): void => {
     const now = Date.now();
     // Our own slow handlers are not the peer's silence.
-    if (this.pausedBy === 'requests') this.lastReceivedAt = now;
+    if (this.pausedBy === 'requests' || this.pausedBy === 'turn') this.lastReceivedAt = now;
     if (now - this.lastReceivedAt > this.idleTimeoutMs) {
       this.logger.debug('net: idle timeout', { peer: this.remoteAddress });
       this.destroy(skepError('CONNECTION_CLOSED', this.remoteAddress));
@@ -293,11 +300,17 @@ export class RpcConnection {
    * for 'drain' or a finished request.
    */
   private pump(): void {
+    const requestsBefore = this.requestsDispatched;
     try {
       while (this.open) {
         const reason = this.pauseReason();
         if (reason !== null) {
           this.pauseReading(reason);
+          return;
+        }
+        if (this.side === 'server' && this.requestsDispatched - requestsBefore >= REQUESTS_PER_TURN) {
+          this.pauseReading('turn');
+          this.schedulePump();
           return;
         }
         const payload = this.decoder.next();
@@ -332,7 +345,7 @@ export class RpcConnection {
     return null;
   }
 
-  private pauseReading(reason: 'writes' | 'requests'): void {
+  private pauseReading(reason: 'writes' | 'requests' | 'turn'): void {
     if (this.pausedBy === null) this.socket.pause();
     this.pausedBy = reason;
   }
@@ -387,6 +400,7 @@ export class RpcConnection {
 
   private async handleRequest(id: number, method: string, body: unknown): Promise<void> {
     this.inFlight++;
+    this.requestsDispatched++;
     try {
       await this.answerRequest(id, method, body);
     } finally {
