@@ -68,6 +68,8 @@ export const DEFAULT_MAX_IN_FLIGHT_REQUESTS = 256;
  * and replies written later would otherwise escape the reading pause.
  */
 const REQUESTS_PER_TURN = 16;
+/** Any frames (notifications too) a server takes from one peer before other connections get a turn. */
+const FRAMES_PER_TURN = 256;
 
 export interface RequestOptions {
   readonly timeoutMs?: number;
@@ -301,6 +303,7 @@ export class RpcConnection {
    */
   private pump(): void {
     const requestsBefore = this.requestsDispatched;
+    let frames = 0;
     try {
       while (this.open) {
         const reason = this.pauseReason();
@@ -308,13 +311,14 @@ export class RpcConnection {
           this.pauseReading(reason);
           return;
         }
-        if (this.side === 'server' && this.requestsDispatched - requestsBefore >= REQUESTS_PER_TURN) {
+        if (this.side === 'server' && (this.requestsDispatched - requestsBefore >= REQUESTS_PER_TURN || frames >= FRAMES_PER_TURN)) {
           this.pauseReading('turn');
           this.schedulePump();
           return;
         }
         const payload = this.decoder.next();
         if (payload === undefined) break;
+        frames++;
         this.onFrame(payload);
       }
     } catch (error) {
