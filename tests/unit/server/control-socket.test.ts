@@ -134,7 +134,7 @@ describe('the CLI side', () => {
       const listener = await squatterListener(socketPath);
       const client = connectControl(`unix://${socketPath}`);
       try {
-        const e = await refusal(client.swarmJoin({ remoteAddrs: ['127.0.0.1:1'], token: TOKEN }));
+        const e = await refusal(client.swarmJoin({ remoteAddr: '127.0.0.1:1', token: TOKEN }));
         expect(e.code).toBe('CONTROL_SOCKET_UNSAFE');
         // What the CLI prints: the catalog's text, not a daemon's answer.
         expect(describeError(e)).toMatch(/^refusing to use the control socket /);
