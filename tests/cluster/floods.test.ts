@@ -132,7 +132,7 @@ describe('anonymous floods against three managers', () => {
     const unread = startFlood(['unread', leader.addr, String(64 * 1024 * 1024), '8']);
     floods.push(unread);
     const unreadPeak = await peakRss(pid, async () => {
-      await sleep(8_000);
+      await sleep(5_000);
       // The swarm still takes writes while it happens.
       expectOk(await labelAdd(leader, leader.id, 'during', 'unread'), 'a write during the unread flood');
     });
@@ -143,7 +143,7 @@ describe('anonymous floods against three managers', () => {
     const partial = startFlood(['partial', leader.addr, '200']);
     floods.push(partial);
     const partialPeak = await peakRss(pid, async () => {
-      await sleep(8_000);
+      await sleep(5_000);
       expectOk(await labelAdd(leader, leader.id, 'during', 'partial'), 'a write during the partial-frame flood');
     });
     const partialReport = await partial.stop();
