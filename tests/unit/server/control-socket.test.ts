@@ -180,39 +180,44 @@ describe('bounds of the control socket', () => {
 
   it('stops reading from a caller that never reads its replies, then serves it all', async () => {
     const socket = await connect();
-    socket.pause();
-    const calls = 20_000;
-    const line = (id: number): string => JSON.stringify({ id, method: 'getSwarmStatus', params: [] }) + '\n';
-    let batch = '';
-    for (let id = 1; id <= calls; id++) batch += line(id);
-    socket.write(batch);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    // The daemon stopped taking calls once its replies backed up: the rest still waits on our side.
-    const waiting = socket.writableLength;
-    expect(waiting).toBeGreaterThan(0);
-    let text = '';
-    let replies = 0;
-    socket.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      let newline: number;
-      while ((newline = text.indexOf('\n')) >= 0) {
-        if (text.slice(0, newline).includes('"ok":true')) replies++;
-        text = text.slice(newline + 1);
-      }
-    });
-    socket.resume();
-    await new Promise<void>((resolve) => {
-      const check = setInterval(() => {
-        if (replies === calls) {
-          clearInterval(check);
-          resolve();
+    try {
+      socket.pause();
+      // ~3 MiB of calls whose replies (~4 MiB) are more than the daemon's 1 MiB pause mark plus
+      // what the kernel's socket buffers hold.
+      const calls = 60_000;
+      const line = (id: number): string => JSON.stringify({ id, method: 'getSwarmStatus', params: [] }) + '\n';
+      let batch = '';
+      for (let id = 1; id <= calls; id++) batch += line(id);
+      socket.write(batch);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      // The daemon stopped taking calls once its replies backed up: the rest still waits on our side.
+      const waiting = socket.writableLength;
+      expect(waiting).toBeGreaterThan(0);
+      let text = '';
+      let replies = 0;
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        let newline: number;
+        while ((newline = text.indexOf('\n')) >= 0) {
+          if (text.slice(0, newline).includes('"ok":true')) replies++;
+          text = text.slice(newline + 1);
         }
-      }, 20);
-    });
-    console.log(`control socket: ${calls} calls (${batch.length} bytes) pipelined without reading; ${waiting} bytes were still unread by the daemon`);
-    expect(replies).toBe(calls);
-    socket.destroy();
-  }, 60_000);
+      });
+      socket.resume();
+      await new Promise<void>((resolve) => {
+        const check = setInterval(() => {
+          if (replies === calls) {
+            clearInterval(check);
+            resolve();
+          }
+        }, 20);
+      });
+      console.log(`control socket: ${calls} calls (${batch.length} bytes) pipelined without reading; after 1 s the daemon had stopped taking them (our write still had ${waiting} bytes pending)`);
+      expect(replies).toBe(calls);
+    } finally {
+      socket.destroy();
+    }
+  }, 90_000);
 
   it(`closes connections past ${MAX_CONTROL_CONNECTIONS}`, async () => {
     const sockets: net.Socket[] = [];
