@@ -230,7 +230,7 @@ describe('frame limit before authentication', () => {
 
 describe('connection budgets', () => {
   it('evicts the oldest TCP connections stuck before the handshake, and lets a node in', async () => {
-    const { server, address } = await startServer({ maxHandshaking: 4, handshakeTimeoutMs: 1_000 });
+    const { server, address } = await startServer({ maxHandshaking: 4, handshakeTimeoutMs: 3_000 });
     const port = Number(address.split(':')[1]);
     const idle: net.Socket[] = [];
     for (let i = 0; i < 10; i++) {
@@ -251,7 +251,7 @@ describe('connection budgets', () => {
   });
 
   it('evicts the oldest anonymous connections, ends them at their lifetime, and never touches nodes', async () => {
-    const { server, address, port } = await startServer({ maxAnonymous: 4, anonymousLifetimeMs: 1_500 });
+    const { server, address, port } = await startServer({ maxAnonymous: 4, anonymousLifetimeMs: 3_000 });
     const node = pool();
     expect(await node.request({ address }, 'echo', 1)).toBe(1);
     const anonymous: tls.TLSSocket[] = [];
