@@ -26,6 +26,10 @@ export const ERROR_CATALOG = {
   INTERNAL: entry(false, (reason: string) => `internal error: ${reason}`),
   DAEMON_UNREACHABLE: entry(false, (address: string) =>
     `Cannot connect to the Skep daemon at ${address}. Is the skep daemon running? Start it with "skep daemon".`),
+  CONTROL_SOCKET_UNSAFE: entry(false, (socketPath: string, reason: string) =>
+    `refusing to use the control socket ${socketPath}: ${reason}. Use a directory that only you can write (set XDG_RUNTIME_DIR, or pass another path with --control to the daemon and -H to the CLI).`),
+  CONTROL_SOCKET_IN_USE: entry(false, (socketPath: string) =>
+    `Another Skep daemon is already listening on ${socketPath}.`),
 
   // Swarm membership (texts as Docker's).
   SWARM_EXISTS: entry(false, () =>

@@ -5,6 +5,7 @@ import { createClient } from '../../shared/client.js';
 import { skepError } from '../../shared/errors.js';
 import { isEventFrame, type ServerFrame } from '../../shared/wire.js';
 import { controlPath } from '../server/control-socket.js';
+import { checkControlSocket } from '../server/private-socket.js';
 
 export interface ControlClient extends SkepClient {
   close(): void;
@@ -20,7 +21,17 @@ export function connectControl(address: string): ControlClient {
   let buffered = '';
 
   function connect(): Promise<net.Socket> {
-    ready ??= new Promise((resolve, reject) => {
+    ready ??= verifiedSocket().then(() => open());
+    return ready;
+  }
+
+  /** Nothing is sent to a socket another user could have planted (see private-socket.ts). */
+  async function verifiedSocket(): Promise<void> {
+    if (!(await checkControlSocket(socketPath))) throw skepError('DAEMON_UNREACHABLE', address);
+  }
+
+  function open(): Promise<net.Socket> {
+    return new Promise((resolve, reject) => {
       const candidate = net.connect(socketPath);
       candidate.once('connect', () => {
         socket = candidate;
@@ -47,7 +58,6 @@ export function connectControl(address: string): ControlClient {
         pending.clear();
       });
     });
-    return ready;
   }
 
   const client = createClient({

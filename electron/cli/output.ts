@@ -16,7 +16,7 @@ export function print(text: string): void {
 /** Daemon refusals read as Docker's ("Error response from daemon: …"); a dead daemon says so plainly. */
 export function describeError(error: unknown): string {
   if (error instanceof SkepError) {
-    if (error.code === 'DAEMON_UNREACHABLE') return error.message;
+    if (error.code === 'DAEMON_UNREACHABLE' || error.code === 'CONTROL_SOCKET_UNSAFE') return error.message;
     return `Error response from daemon: ${error.message}`;
   }
   return `Error: ${error instanceof Error ? error.message : String(error)}`;

@@ -14,6 +14,7 @@ import {
 } from './connection.js';
 import { identityFromPeerCertificate, nodeIdentityCheck, type NodeRole } from './identity.js';
 import { noopLogger, type Logger } from './logger.js';
+import { DEFAULT_MAX_ANONYMOUS_FRAME_BYTES } from './server.js';
 import { TLS_MIN_VERSION, createMutualContext, parseAddress, type TlsCredentials } from './tls.js';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -262,6 +263,7 @@ export interface BootstrapConnectOptions extends ConnectionOptions {
 /**
  * An anonymous connection to a bootstrap server. TLS encrypts but does not authenticate here:
  * the caller's verify() does, by pinning what the server presents (the CA digest of a join token).
+ * Until then the server is a stranger, so its frames get the small anonymous limit by default.
  */
 export async function connectBootstrap(address: string, options: BootstrapConnectOptions): Promise<RpcConnection> {
   const { host, port } = parseAddress(address);
@@ -272,7 +274,10 @@ export async function connectBootstrap(address: string, options: BootstrapConnec
   } catch (error) {
     throw connectError(address, error);
   }
-  const connection = new RpcConnection(socket, 'client', null, {}, connectionOptionsOf(options, options.logger ?? noopLogger));
+  const connection = new RpcConnection(socket, 'client', null, {}, {
+    ...connectionOptionsOf(options, options.logger ?? noopLogger),
+    maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_ANONYMOUS_FRAME_BYTES,
+  });
   try {
     const hello = await withTimeout(connection.hello, timeoutMs, () => connection.destroy(), address);
     const peerCertificate = socket.getPeerX509Certificate();

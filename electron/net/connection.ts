@@ -40,8 +40,19 @@ export interface ConnectionOptions {
    */
   readonly keepaliveMs?: number;
   readonly requestTimeoutMs?: number;
-  /** Queued-but-unsent bytes above which sends are refused instead of growing memory. */
+  /**
+   * Queued-but-unsent bytes above which sends are refused (requests, notifications) or, for what
+   * cannot be refused (replies, PONGs), the connection is closed: its peer has stopped reading.
+   */
   readonly maxBufferedBytes?: number;
+  /**
+   * Server side: stop reading from the peer while this many bytes wait to be sent to it, and read
+   * again on 'drain'. A peer that writes requests but never reads the replies then fills its own
+   * buffers, not ours.
+   */
+  readonly pauseReadingAboveBytes?: number;
+  /** Server side: requests being handled at once; past it, reading stops until one finishes. */
+  readonly maxInFlightRequests?: number;
   readonly logger?: Logger;
 }
 
@@ -49,6 +60,16 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 export const DEFAULT_KEEPALIVE_MS = 10_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_PAUSE_READING_ABOVE_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_IN_FLIGHT_REQUESTS = 256;
+/**
+ * A server dispatches this many requests from its read buffer, then lets their replies be written
+ * before it looks at the send buffer again: a single 64 KiB read can hold thousands of requests,
+ * and replies written later would otherwise escape the reading pause.
+ */
+const REQUESTS_PER_TURN = 16;
+/** Any frames (notifications too) a server takes from one peer before other connections get a turn. */
+const FRAMES_PER_TURN = 256;
 
 export interface RequestOptions {
   readonly timeoutMs?: number;
@@ -71,6 +92,8 @@ export class RpcConnection {
   private readonly keepaliveMs: number;
   private readonly requestTimeoutMs: number;
   private readonly maxBufferedBytes: number;
+  private readonly pauseReadingAboveBytes: number;
+  private readonly maxInFlightRequests: number;
   private readonly logger: Logger;
   private readonly pending = new Map<number, Pending>();
   private readonly closeListeners = new Set<CloseListener>();
@@ -82,6 +105,12 @@ export class RpcConnection {
   private lastPingAt = 0;
   private readonly timer: NodeJS.Timeout;
   private helloReceived = false;
+  /** Requests of the peer being handled now. */
+  private inFlight = 0;
+  /** Why reading is stopped, or null while reading. Only a server stops reading (see pump). */
+  private pausedBy: 'writes' | 'requests' | 'turn' | null = null;
+  private requestsDispatched = 0;
+  private pumpScheduled = false;
   private resolveHello!: (body: unknown) => void;
   private rejectHello!: (error: SkepError) => void;
   /** Client side: resolves with the server's HELLO body. */
@@ -100,6 +129,8 @@ export class RpcConnection {
     this.keepaliveMs = options.keepaliveMs ?? Math.min(DEFAULT_KEEPALIVE_MS, Math.floor(this.idleTimeoutMs / 3));
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    this.pauseReadingAboveBytes = Math.min(options.pauseReadingAboveBytes ?? DEFAULT_PAUSE_READING_ABOVE_BYTES, this.maxBufferedBytes);
+    this.maxInFlightRequests = Math.max(1, options.maxInFlightRequests ?? DEFAULT_MAX_IN_FLIGHT_REQUESTS);
     this.logger = options.logger ?? noopLogger;
     this.decoder = new FrameDecoder(this.maxFrameBytes);
     this.hello = new Promise((resolve, reject) => {
@@ -113,6 +144,7 @@ export class RpcConnection {
     socket.on('data', this.onData);
     socket.on('error', this.onSocketError);
     socket.on('close', this.onSocketClose);
+    socket.on('drain', this.schedulePump);
     const tick = Math.max(10, Math.min(this.keepaliveMs, Math.floor(this.idleTimeoutMs / 3)));
     this.timer = setInterval(this.onTick, tick);
     this.timer.unref();
@@ -120,6 +152,21 @@ export class RpcConnection {
 
   get isOpen(): boolean {
     return this.open;
+  }
+
+  /** True while this side has stopped reading (its peer is not reading replies, or too many requests run). */
+  get isReadingPaused(): boolean {
+    return this.pausedBy !== null;
+  }
+
+  /** Requests of the peer being handled now. */
+  get requestsInFlight(): number {
+    return this.inFlight;
+  }
+
+  /** Bytes written but not yet handed to the kernel. */
+  get unsentBytes(): number {
+    return this.socket.writableLength;
   }
 
   /** Replaces the handlers (a client pool wires them after connecting). */
@@ -197,6 +244,19 @@ export class RpcConnection {
     return this.socket.writableLength + bytes <= this.maxBufferedBytes;
   }
 
+  /**
+   * Writes what cannot be refused (a reply, a PONG): past maxBufferedBytes the peer has stopped
+   * reading for good, and the connection goes instead of our memory.
+   */
+  private writeOrClose(frame: Buffer): void {
+    if (!this.hasRoomFor(frame.length)) {
+      this.logger.warn('net: the peer does not read its replies; closing', { peer: this.remoteAddress, unsentBytes: this.socket.writableLength });
+      this.destroy(skepError('SEND_BUFFER_FULL', this.remoteAddress));
+      return;
+    }
+    this.write(frame);
+  }
+
   private write(frame: Buffer): void {
     // Coalesce every frame written in this tick into one TLS write: Raft sends bursts of small
     // messages and one record per message would cost a syscall and a MAC each.
@@ -206,6 +266,7 @@ export class RpcConnection {
       process.nextTick(this.uncork);
     }
     this.socket.write(frame);
+    if (this.side === 'server' && this.pausedBy === null && this.socket.writableLength > this.pauseReadingAboveBytes) this.pauseReading('writes');
   }
 
   private readonly uncork = (): void => {
@@ -215,6 +276,8 @@ export class RpcConnection {
 
   private readonly onTick = (): void => {
     const now = Date.now();
+    // Our own slow handlers are not the peer's silence.
+    if (this.pausedBy === 'requests' || this.pausedBy === 'turn') this.lastReceivedAt = now;
     if (now - this.lastReceivedAt > this.idleTimeoutMs) {
       this.logger.debug('net: idle timeout', { peer: this.remoteAddress });
       this.destroy(skepError('CONNECTION_CLOSED', this.remoteAddress));
@@ -222,34 +285,88 @@ export class RpcConnection {
     }
     if (now - this.lastReceivedAt >= this.keepaliveMs && now - this.lastPingAt >= this.keepaliveMs) {
       this.lastPingAt = now;
-      this.write(PING_FRAME);
+      this.writeOrClose(PING_FRAME);
     }
   };
 
   private readonly onData = (chunk: Buffer): void => {
     this.lastReceivedAt = Date.now();
+    this.decoder.append(chunk);
+    this.pump();
+  };
+
+  /**
+   * Dispatches buffered frames while this side may read. A server stops reading (and dispatching)
+   * while its peer leaves replies unread or while too many of its requests run; a client always
+   * reads, so two ends can never both wait for the other to read. Frames left in the decoder wait
+   * for 'drain' or a finished request.
+   */
+  private pump(): void {
+    const requestsBefore = this.requestsDispatched;
+    let frames = 0;
     try {
-      this.decoder.push(chunk, this.onFrame);
+      while (this.open) {
+        const reason = this.pauseReason();
+        if (reason !== null) {
+          this.pauseReading(reason);
+          return;
+        }
+        if (this.side === 'server' && (this.requestsDispatched - requestsBefore >= REQUESTS_PER_TURN || frames >= FRAMES_PER_TURN)) {
+          this.pauseReading('turn');
+          this.schedulePump();
+          return;
+        }
+        const payload = this.decoder.next();
+        if (payload === undefined) break;
+        frames++;
+        this.onFrame(payload);
+      }
     } catch (error) {
       const e = asSkepError(error);
       this.logger.warn('net: closing connection after a protocol error', { peer: this.remoteAddress, error: e.message });
       this.destroy(e);
+      return;
     }
+    if (this.pausedBy !== null && this.open) {
+      this.pausedBy = null;
+      this.socket.resume();
+    }
+  }
+
+  private readonly schedulePump = (): void => {
+    if (this.pumpScheduled || this.pausedBy === null) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      if (this.pausedBy !== null) this.pump();
+    });
   };
 
-  private readonly onFrame = (payload: Buffer): void => {
+  private pauseReason(): 'writes' | 'requests' | null {
+    if (this.side !== 'server') return null;
+    if (this.socket.writableLength > this.pauseReadingAboveBytes) return 'writes';
+    if (this.inFlight >= this.maxInFlightRequests) return 'requests';
+    return null;
+  }
+
+  private pauseReading(reason: 'writes' | 'requests' | 'turn'): void {
+    if (this.pausedBy === null) this.socket.pause();
+    this.pausedBy = reason;
+  }
+
+  private onFrame(payload: Buffer): void {
     if (!this.open) return;
     const message = decodeMessage(payload);
     if (this.side === 'client' && !this.helloReceived && message.kind !== MessageKind.Hello) {
       throw skepError('PROTOCOL_ERROR', 'expected HELLO first');
     }
     this.dispatch(message);
-  };
+  }
 
   private dispatch(message: Message): void {
     switch (message.kind) {
       case MessageKind.Ping:
-        this.write(PONG_FRAME);
+        this.writeOrClose(PONG_FRAME);
         return;
       case MessageKind.Pong:
         return;
@@ -286,6 +403,17 @@ export class RpcConnection {
   }
 
   private async handleRequest(id: number, method: string, body: unknown): Promise<void> {
+    this.inFlight++;
+    this.requestsDispatched++;
+    try {
+      await this.answerRequest(id, method, body);
+    } finally {
+      this.inFlight--;
+      this.schedulePump();
+    }
+  }
+
+  private async answerRequest(id: number, method: string, body: unknown): Promise<void> {
     const handler = this.handlers.requests !== undefined && Object.hasOwn(this.handlers.requests, method)
       ? this.handlers.requests[method]
       : undefined;
@@ -306,7 +434,7 @@ export class RpcConnection {
     } catch (error) {
       frame = encodeMessage({ kind: MessageKind.Error, id, error: this.envelopeFor(method, error) }, this.maxFrameBytes);
     }
-    this.write(frame);
+    this.writeOrClose(frame);
   }
 
   private envelopeFor(method: string, error: unknown): ErrorEnvelope {
@@ -363,6 +491,8 @@ export function connectionOptionsOf(o: ConnectionOptions, logger: Logger): Conne
     keepaliveMs: o.keepaliveMs,
     requestTimeoutMs: o.requestTimeoutMs,
     maxBufferedBytes: o.maxBufferedBytes,
+    pauseReadingAboveBytes: o.pauseReadingAboveBytes,
+    maxInFlightRequests: o.maxInFlightRequests,
     logger,
   };
 }

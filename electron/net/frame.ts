@@ -1,6 +1,8 @@
 // Length-prefixed framing: u32 big-endian payload length, then the payload.
 // The decoder keeps a list of chunks instead of concatenating on every read, so a 16 MiB frame
 // arriving in 16 KiB reads costs one copy, not a thousand.
+// Frames are pulled one at a time (next()), so a connection that stops reading also stops
+// dispatching: what is left of a chunk waits in the decoder instead of becoming work.
 
 import { skepError } from '../../shared/errors.js';
 
@@ -15,33 +17,41 @@ export class FrameDecoder {
 
   constructor(private readonly maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES) {}
 
-  /** Bytes held for an incomplete frame. */
+  /** Bytes held for frames not yet taken. */
   get pendingBytes(): number {
     return this.buffered;
   }
 
-  /**
-   * Feeds bytes from the wire and calls onFrame for every complete payload.
-   * Throws PROTOCOL_ERROR as soon as a header announces an oversized frame, before buffering it.
-   */
-  push(chunk: Buffer, onFrame: (payload: Buffer) => void): void {
+  /** Appends bytes from the wire; take frames with next(). */
+  append(chunk: Buffer): void {
     if (chunk.length === 0) return;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
-    for (;;) {
-      if (this.expected < 0) {
-        if (this.buffered < FRAME_HEADER_BYTES) return;
-        const length = this.take(FRAME_HEADER_BYTES).readUInt32BE(0);
-        if (length > this.maxFrameBytes) {
-          throw skepError('PROTOCOL_ERROR', `frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes} bytes`);
-        }
-        this.expected = length;
+  }
+
+  /**
+   * The next complete payload, or undefined until more bytes arrive.
+   * Throws PROTOCOL_ERROR as soon as a header announces an oversized frame, before buffering it.
+   */
+  next(): Buffer | undefined {
+    if (this.expected < 0) {
+      if (this.buffered < FRAME_HEADER_BYTES) return undefined;
+      const length = this.take(FRAME_HEADER_BYTES).readUInt32BE(0);
+      if (length > this.maxFrameBytes) {
+        throw skepError('PROTOCOL_ERROR', `frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes} bytes`);
       }
-      if (this.buffered < this.expected) return;
-      const payload = this.take(this.expected);
-      this.expected = -1;
-      onFrame(payload);
+      this.expected = length;
     }
+    if (this.buffered < this.expected) return undefined;
+    const payload = this.take(this.expected);
+    this.expected = -1;
+    return payload;
+  }
+
+  /** Appends bytes and calls onFrame for every complete payload. */
+  push(chunk: Buffer, onFrame: (payload: Buffer) => void): void {
+    this.append(chunk);
+    for (let payload = this.next(); payload !== undefined; payload = this.next()) onFrame(payload);
   }
 
   private take(n: number): Buffer {

@@ -1,5 +1,6 @@
 // Public entry point of electron/net. Other rooms import from here, not from the files.
 export { FrameDecoder, DEFAULT_MAX_FRAME_BYTES, FRAME_HEADER_BYTES } from './frame.js';
+export { OldestFirstBudget } from './budget.js';
 export { encodeMessage, decodeMessage, MessageKind, type Message } from './codec.js';
 export {
   RpcConnection,
@@ -7,6 +8,8 @@ export {
   DEFAULT_KEEPALIVE_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_PAUSE_READING_ABOVE_BYTES,
+  DEFAULT_MAX_IN_FLIGHT_REQUESTS,
   type ConnectionOptions,
   type Handlers,
   type HandlerContext,
@@ -17,6 +20,14 @@ export {
 export {
   RpcServer,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_MAX_HANDSHAKING,
+  DEFAULT_MAX_ANONYMOUS,
+  DEFAULT_ANONYMOUS_LIFETIME_MS,
+  DEFAULT_MAX_ANONYMOUS_FRAME_BYTES,
+  DEFAULT_MAX_ANONYMOUS_IN_FLIGHT_REQUESTS,
+  DEFAULT_MAX_AUTHENTICATED,
+  DEFAULT_MAX_CONNECTIONS_PER_NODE,
+  type ConnectionBudgets,
   type MutualServerOptions,
   type BootstrapServerOptions,
   type CombinedServerOptions,

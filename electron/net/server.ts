@@ -4,16 +4,31 @@
 //    right after the handshake, before any frame is read.
 //  - bootstrap (join only): the server proves itself, the client is anonymous. Only the join
 //    handlers may be mounted here; nothing else in the cluster is reachable without a certificate.
+//
+// Connection slots come from three separate budgets, so that nobody without a certificate can
+// starve the nodes that have one:
+//  - handshaking: TCP connections still in the TLS handshake (a deadline, and a small budget
+//    where a newcomer evicts the oldest);
+//  - anonymous: connections without a client certificate (joins) after the handshake: small
+//    budget, oldest evicted, a total lifetime, small frames, few requests at a time;
+//  - authenticated: a larger budget (newcomers refused when full, which needs that many
+//    certificates), bounded per node ID too (a node's own oldest connection makes way: a node
+//    reconnecting past a half-open connection must not lock itself out).
 
 import type { AddressInfo, Socket } from 'node:net';
 import * as tls from 'node:tls';
+import { OldestFirstBudget } from './budget.js';
 import {
+  DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_MAX_IN_FLIGHT_REQUESTS,
+  DEFAULT_PAUSE_READING_ABOVE_BYTES,
   RpcConnection,
   connectionOptionsOf,
   errorText,
   type ConnectionOptions,
   type Handlers,
 } from './connection.js';
+import { DEFAULT_MAX_FRAME_BYTES } from './frame.js';
 import { identityFromPeerCertificate, type PeerIdentity } from './identity.js';
 import { noopLogger, type Logger } from './logger.js';
 import {
@@ -24,14 +39,42 @@ import {
   type TlsCredentials,
 } from './tls.js';
 
-export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
-export const DEFAULT_MAX_CONNECTIONS = 1024;
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
+export const DEFAULT_MAX_HANDSHAKING = 64;
+export const DEFAULT_MAX_ANONYMOUS = 64;
+/** A join is a HELLO, one request and its reply: seconds, even through a Raft commit on a Pi. */
+export const DEFAULT_ANONYMOUS_LIFETIME_MS = 30_000;
+/**
+ * A join request is a token secret (25 characters), a P-256 CSR (under 1 KiB of PEM) and a role:
+ * a few hundred bytes. 64 KiB leaves room for an RSA-4096 CSR and fields yet to come, while 64
+ * anonymous connections can then hold at most 4 MiB of partial frames between them.
+ */
+export const DEFAULT_MAX_ANONYMOUS_FRAME_BYTES = 64 * 1024;
+export const DEFAULT_MAX_ANONYMOUS_IN_FLIGHT_REQUESTS = 4;
+/** Enough for a home lab's nodes with a few connections each, and inside the default 1,024 file descriptors. */
+export const DEFAULT_MAX_AUTHENTICATED = 512;
+export const DEFAULT_MAX_CONNECTIONS_PER_NODE = 8;
 
-interface CommonServerOptions extends ConnectionOptions {
-  readonly handlers: Handlers;
+/** How many connections of each kind a server keeps (see the file's header). */
+export interface ConnectionBudgets {
+  /** TCP connections in the TLS handshake; a newcomer evicts the oldest when full. */
+  readonly maxHandshaking?: number;
   /** A TCP connection that has not finished the TLS handshake by then is dropped. */
   readonly handshakeTimeoutMs?: number;
-  readonly maxConnections?: number;
+  /** Connections without a client certificate; a newcomer evicts the oldest when full. */
+  readonly maxAnonymous?: number;
+  /** An anonymous connection is closed this long after its handshake, however busy it is. */
+  readonly anonymousLifetimeMs?: number;
+  readonly maxAnonymousFrameBytes?: number;
+  readonly maxAnonymousInFlightRequests?: number;
+  /** Connections with a verified node certificate; newcomers are refused when full. */
+  readonly maxAuthenticated?: number;
+  /** Connections of one node ID; its oldest is dropped when it opens one more. */
+  readonly maxConnectionsPerNode?: number;
+}
+
+interface CommonServerOptions extends ConnectionOptions, ConnectionBudgets {
+  readonly handlers: Handlers;
   /** Extra body of the HELLO frame the server sends to every accepted connection. */
   readonly hello?: () => unknown;
   readonly logger?: Logger;
@@ -61,16 +104,56 @@ export interface CombinedServerOptions extends MutualServerOptions {
 
 export interface ServerStats {
   accepted: number;
+  /** Closed right after the handshake: certificate unverified or revoked, or no slot left. */
   refused: number;
+  /** Handshakes that failed or ran out of time. */
   handshakeFailures: number;
+  /** TCP connections dropped while in the handshake, to make room for a newer one. */
+  evictedHandshaking: number;
+  /** Anonymous connections dropped to make room for a newer one. */
+  evictedAnonymous: number;
+  /** Anonymous connections closed at the end of their lifetime. */
+  expiredAnonymous: number;
+  /** A node's oldest connections dropped when it opened more than its per-node budget. */
+  evictedPerNode: number;
+  /** Authenticated connections refused because the authenticated budget was full (also in refused). */
+  refusedOverBudget: number;
+}
+
+interface Limits {
+  readonly maxAuthenticated: number;
+  readonly maxConnectionsPerNode: number;
+  readonly anonymousLifetimeMs: number;
+  readonly anonymousConnection: ConnectionOptions;
+}
+
+/** Identifies a TCP connection on this listener, the same for the raw socket and its TLS socket. */
+function socketKey(socket: Socket): string {
+  return `${socket.remoteAddress ?? '?'}|${socket.remotePort ?? '?'}|${socket.localAddress ?? '?'}|${socket.localPort ?? '?'}`;
 }
 
 export class RpcServer {
   private readonly server: tls.Server;
   private readonly live = new Set<RpcConnection>();
   private readonly sockets = new Set<Socket>();
+  private readonly handshaking: OldestFirstBudget<Socket>;
+  /** Raw sockets in the handshake by socketKey, to find the one a TLS socket came from. */
+  private readonly handshakingByKey = new Map<string, Socket>();
+  private readonly anonymous: OldestFirstBudget<RpcConnection>;
+  private readonly authenticated = new Set<RpcConnection>();
+  private readonly byNode = new Map<string, OldestFirstBudget<RpcConnection>>();
+  private readonly limits: Limits;
   private readonly logger: Logger;
-  readonly stats: ServerStats = { accepted: 0, refused: 0, handshakeFailures: 0 };
+  readonly stats: ServerStats = {
+    accepted: 0,
+    refused: 0,
+    handshakeFailures: 0,
+    evictedHandshaking: 0,
+    evictedAnonymous: 0,
+    expiredAnonymous: 0,
+    evictedPerNode: 0,
+    refusedOverBudget: 0,
+  };
 
   private constructor(
     private readonly mode: 'mutual' | 'bootstrap' | 'combined',
@@ -78,21 +161,33 @@ export class RpcServer {
     tlsOptions: tls.TlsOptions,
   ) {
     this.logger = options.logger ?? noopLogger;
+    this.handshaking = new OldestFirstBudget(options.maxHandshaking ?? DEFAULT_MAX_HANDSHAKING);
+    this.anonymous = new OldestFirstBudget(options.maxAnonymous ?? DEFAULT_MAX_ANONYMOUS);
+    const maxAnonymousFrameBytes = options.maxAnonymousFrameBytes ?? DEFAULT_MAX_ANONYMOUS_FRAME_BYTES;
+    this.limits = {
+      maxAuthenticated: options.maxAuthenticated ?? DEFAULT_MAX_AUTHENTICATED,
+      maxConnectionsPerNode: options.maxConnectionsPerNode ?? DEFAULT_MAX_CONNECTIONS_PER_NODE,
+      anonymousLifetimeMs: options.anonymousLifetimeMs ?? DEFAULT_ANONYMOUS_LIFETIME_MS,
+      anonymousConnection: {
+        maxFrameBytes: Math.min(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, maxAnonymousFrameBytes),
+        maxInFlightRequests: Math.min(options.maxInFlightRequests ?? DEFAULT_MAX_IN_FLIGHT_REQUESTS, options.maxAnonymousInFlightRequests ?? DEFAULT_MAX_ANONYMOUS_IN_FLIGHT_REQUESTS),
+        // Replies to a join are a few KiB: one frame's worth unsent is already a peer not reading.
+        pauseReadingAboveBytes: Math.min(options.pauseReadingAboveBytes ?? DEFAULT_PAUSE_READING_ABOVE_BYTES, maxAnonymousFrameBytes),
+        maxBufferedBytes: Math.min(options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES, 8 * maxAnonymousFrameBytes),
+      },
+    };
     this.server = tls.createServer({
       ...tlsOptions,
       minVersion: TLS_MIN_VERSION,
       handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
     });
-    this.server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-    this.server.on('connection', (socket: Socket) => {
-      // Tracked from the first byte so close() also ends connections stuck in the handshake.
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-      // A reset before the TLS layer takes over must not become an unhandled 'error'.
-      socket.on('error', () => {});
+    this.server.on('connection', (socket: Socket) => this.admitTcp(socket));
+    this.server.on('secureConnection', (socket: tls.TLSSocket) => {
+      this.leaveHandshake(socket);
+      this.accept(socket);
     });
-    this.server.on('secureConnection', (socket: tls.TLSSocket) => this.accept(socket));
     this.server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) => {
+      this.leaveHandshake(socket);
       this.stats.handshakeFailures++;
       this.logger.debug('net: TLS handshake failed', { peer: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, error: error.message });
       socket.destroy();
@@ -155,6 +250,11 @@ export class RpcServer {
     return [...this.live];
   }
 
+  /** How many connections each budget holds now. */
+  occupancy(): { handshaking: number; anonymous: number; authenticated: number } {
+    return { handshaking: this.handshaking.size, anonymous: this.anonymous.size, authenticated: this.authenticated.size };
+  }
+
   /** Drops every live connection of a node (after it was removed from the swarm). */
   disconnectNode(nodeId: string): void {
     for (const c of this.live) if (c.peer?.nodeId === nodeId) c.destroy();
@@ -165,6 +265,33 @@ export class RpcServer {
     for (const c of this.live) c.destroy();
     for (const s of this.sockets) s.destroy();
     await closed;
+  }
+
+  private admitTcp(socket: Socket): void {
+    // Tracked from the first byte so close() also ends connections stuck in the handshake.
+    this.sockets.add(socket);
+    // A reset before the TLS layer takes over must not become an unhandled 'error'.
+    socket.on('error', () => {});
+    const key = socketKey(socket);
+    this.handshakingByKey.set(key, socket);
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      this.handshaking.release(socket);
+      if (this.handshakingByKey.get(key) === socket) this.handshakingByKey.delete(key);
+    });
+    for (const oldest of this.handshaking.admit(socket)) {
+      this.stats.evictedHandshaking++;
+      this.handshakingByKey.delete(socketKey(oldest));
+      oldest.destroy();
+    }
+  }
+
+  private leaveHandshake(socket: tls.TLSSocket): void {
+    const key = socketKey(socket);
+    const raw = this.handshakingByKey.get(key);
+    if (raw === undefined) return;
+    this.handshakingByKey.delete(key);
+    this.handshaking.release(raw);
   }
 
   private accept(socket: tls.TLSSocket): void {
@@ -190,9 +317,18 @@ export class RpcServer {
       }
       if (revoked) return this.refuse(socket, remote, 'node certificate revoked', peer.nodeId);
     }
-    const connection = new RpcConnection(socket, 'server', peer, handlers, connectionOptionsOf(this.options, this.logger));
+    if (peer !== null && this.authenticated.size >= this.limits.maxAuthenticated && (this.byNode.get(peer.nodeId)?.size ?? 0) < this.limits.maxConnectionsPerNode) {
+      this.stats.refusedOverBudget++;
+      return this.refuse(socket, remote, `no connection slot left (${this.limits.maxAuthenticated} authenticated connections)`, peer.nodeId);
+    }
+    const options = peer === null
+      ? { ...connectionOptionsOf(this.options, this.logger), ...this.limits.anonymousConnection }
+      : connectionOptionsOf(this.options, this.logger);
+    const connection = new RpcConnection(socket, 'server', peer, handlers, options);
     this.live.add(connection);
     connection.onClose(() => this.live.delete(connection));
+    if (peer === null) this.admitAnonymous(connection);
+    else this.admitAuthenticated(connection, peer.nodeId);
     this.stats.accepted++;
     let hello: unknown = {};
     try {
@@ -204,6 +340,47 @@ export class RpcServer {
     }
     connection.sendHello({ v: 1, ...(typeof hello === 'object' && hello !== null ? hello : {}) });
     this.options.onConnection?.(connection);
+  }
+
+  private admitAnonymous(connection: RpcConnection): void {
+    const lifetime = setTimeout(() => {
+      this.stats.expiredAnonymous++;
+      this.logger.debug('net: anonymous connection reached its lifetime', { peer: connection.remoteAddress });
+      connection.destroy();
+    }, this.limits.anonymousLifetimeMs);
+    lifetime.unref();
+    connection.onClose(() => {
+      clearTimeout(lifetime);
+      this.anonymous.release(connection);
+    });
+    for (const oldest of this.anonymous.admit(connection)) {
+      this.stats.evictedAnonymous++;
+      oldest.destroy();
+    }
+  }
+
+  private admitAuthenticated(connection: RpcConnection, nodeId: string): void {
+    const ofNode = this.nodeConnections(nodeId);
+    this.authenticated.add(connection);
+    connection.onClose(() => {
+      this.authenticated.delete(connection);
+      ofNode.release(connection);
+      if (ofNode.size === 0 && this.byNode.get(nodeId) === ofNode) this.byNode.delete(nodeId);
+    });
+    for (const oldest of ofNode.admit(connection)) {
+      this.stats.evictedPerNode++;
+      this.logger.debug('net: a node opened more connections than its budget; its oldest goes', { nodeId, peer: oldest.remoteAddress });
+      oldest.destroy();
+    }
+  }
+
+  private nodeConnections(nodeId: string): OldestFirstBudget<RpcConnection> {
+    let ofNode = this.byNode.get(nodeId);
+    if (ofNode === undefined) {
+      ofNode = new OldestFirstBudget(this.limits.maxConnectionsPerNode);
+      this.byNode.set(nodeId, ofNode);
+    }
+    return ofNode;
   }
 
   private refuse(socket: tls.TLSSocket, remote: string, reason: string, nodeId?: string): void {

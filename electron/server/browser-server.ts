@@ -15,6 +15,14 @@ import { openStaticFile, resolveStaticFile } from './static-files.js';
 
 export const API_PATH = '/api';
 const MAX_FRAME_BYTES = 1024 * 1024;
+/** A window or two per user; past this a script is opening sockets in a loop. */
+export const MAX_API_SOCKETS = 32;
+/** HTTP connections, with or without the token (the page, its assets, the upgrade). */
+const MAX_HTTP_CONNECTIONS = 256;
+/** Unsent replies and events above which a socket is dropped: its page has stopped reading. */
+const MAX_UNSENT_BYTES = 16 * 1024 * 1024;
+/** Calls of one socket being answered at once; more are refused (a page sends one per click). */
+const MAX_CALLS_IN_FLIGHT = 64;
 
 /** Same policy as the Electron window (shared/csp.ts). */
 export { CONTENT_SECURITY_POLICY };
@@ -71,9 +79,10 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     openStaticFile(file).pipe(response);
   }
 
-  const server = http.createServer((request, response) => {
+  const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (request, response) => {
     serveHttp(request, response).catch(() => refuse(response, 500, 'Internal error'));
   });
+  server.maxConnections = MAX_HTTP_CONNECTIONS;
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -83,6 +92,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     // A page on another origin can't ride the cookie into our socket.
     const origin = request.headers.origin;
     if (origin !== undefined && origin !== `http://${request.headers.host ?? ''}`) return refuseUpgrade(socket, 403, 'Forbidden');
+    if (sockets.clients.size >= MAX_API_SOCKETS) return refuseUpgrade(socket, 503, 'Service Unavailable');
     sockets.handleUpgrade(request, socket, head, (ws) => serveSocket(ws, options.service));
   });
 
@@ -106,8 +116,14 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
 }
 
 function serveSocket(ws: WebSocket, service: SkepService): void {
+  let inFlight = 0;
   const send = (frame: ServerFrame): void => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+    if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount > MAX_UNSENT_BYTES) {
+      ws.terminate();
+      return;
+    }
+    ws.send(JSON.stringify(frame));
   };
   const unsubscribe = service.subscribe((event) => send({ event }));
   ws.on('close', unsubscribe);
@@ -126,8 +142,16 @@ function serveSocket(ws: WebSocket, service: SkepService): void {
       if (!frame.success) {
         return send({ id: null, ok: false, error: skepError('INVALID_REQUEST', 'expected {id, method, params}').toEnvelope() });
       }
-      const reply = await dispatchCall(service, frame.data.method, frame.data.params);
-      send({ id: frame.data.id, ...reply });
+      if (inFlight >= MAX_CALLS_IN_FLIGHT) {
+        return send({ id: frame.data.id, ok: false, error: skepError('INVALID_REQUEST', `more than ${MAX_CALLS_IN_FLIGHT} calls at once`).toEnvelope() });
+      }
+      inFlight++;
+      try {
+        const reply = await dispatchCall(service, frame.data.method, frame.data.params);
+        send({ id: frame.data.id, ...reply });
+      } finally {
+        inFlight--;
+      }
     })();
   });
 }

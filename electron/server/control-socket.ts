@@ -1,16 +1,27 @@
 // The control socket: how the `skep` CLI talks to its local daemon, as `docker` talks to `dockerd`.
-// A unix socket (mode 0600: only the daemon's user may drive it) or a Windows named pipe, carrying
-// newline-delimited JSON frames of shared/wire.ts — the same frames as the browser-mode WebSocket.
-import { chmod, mkdir, rm } from 'node:fs/promises';
+// A unix socket (mode 0600: only the daemon's user may drive it) in a directory no other user may
+// write (private-socket.ts), or a Windows named pipe, carrying newline-delimited JSON frames of
+// shared/wire.ts — the same frames as the browser-mode WebSocket.
+// Bounded like the cluster port: lines of 1 MiB, 128 connections, 64 calls in flight each, and a
+// client that leaves replies and events unread is paused, then dropped, instead of growing memory.
+import { chmod, rm } from 'node:fs/promises';
 import net from 'node:net';
-import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import type { SkepService } from '../../shared/api.js';
 import { requestFrame } from '../../shared/api-schemas.js';
 import { dispatchCall } from '../../shared/dispatch.js';
 import { skepError } from '../../shared/errors.js';
 import type { ReplyFrame, ServerFrame } from '../../shared/wire.js';
+import { preparePrivateSocketDir } from './private-socket.js';
 
-const MAX_LINE_BYTES = 1024 * 1024;
+export const MAX_LINE_BYTES = 1024 * 1024;
+/** The CLI opens one per command, `skep ui` one more; more than this is a runaway script. */
+export const MAX_CONTROL_CONNECTIONS = 128;
+export const MAX_CALLS_IN_FLIGHT = 64;
+/** Unsent replies and events above which a client's requests wait (it is not reading). */
+const PAUSE_READING_ABOVE_BYTES = 1024 * 1024;
+/** Unsent bytes above which the client is gone for all we can tell: events stop piling up for it. */
+const MAX_UNSENT_BYTES = 16 * 1024 * 1024;
 
 export interface ControlServer {
   readonly path: string;
@@ -38,15 +49,14 @@ function isSocketAlive(socketPath: string): Promise<boolean> {
 export async function startControlServer(address: string, service: SkepService): Promise<ControlServer> {
   const socketPath = controlPath(address);
   if (process.platform !== 'win32') {
-    await mkdir(path.dirname(socketPath), { recursive: true, mode: 0o700 });
-    if (await isSocketAlive(socketPath)) {
-      throw new Error(`Another Skep daemon is already listening on ${socketPath}.`);
-    }
+    await preparePrivateSocketDir(socketPath);
+    if (await isSocketAlive(socketPath)) throw skepError('CONTROL_SOCKET_IN_USE', socketPath);
     // A socket file left by a daemon that died: nobody answers on it, so it is safe to replace.
     await rm(socketPath, { force: true });
   }
   const connections = new Set<net.Socket>();
   const server = net.createServer((socket) => serveConnection(socket, service, connections));
+  server.maxConnections = MAX_CONTROL_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     // Created with no permissions for others from the first instant, then narrowed to 0600.
@@ -70,8 +80,17 @@ export async function startControlServer(address: string, service: SkepService):
 function serveConnection(socket: net.Socket, service: SkepService, connections: Set<net.Socket>): void {
   connections.add(socket);
   let buffered = '';
+  const utf8 = new StringDecoder('utf8');
+  let inFlight = 0;
+  let paused = false;
+  const mayRead = (): boolean => inFlight < MAX_CALLS_IN_FLIGHT && socket.writableLength <= PAUSE_READING_ABOVE_BYTES;
   const send = (frame: ServerFrame): void => {
-    if (!socket.destroyed) socket.write(JSON.stringify(frame) + '\n');
+    if (socket.destroyed) return;
+    if (socket.writableLength > MAX_UNSENT_BYTES) {
+      socket.destroy();
+      return;
+    }
+    socket.write(JSON.stringify(frame) + '\n');
   };
   // Events flow to every client, as on the WebSocket: `skep ui` in front of a daemon draws from them.
   const unsubscribe = service.subscribe((event) => send({ event }));
@@ -80,20 +99,35 @@ function serveConnection(socket: net.Socket, service: SkepService, connections: 
     connections.delete(socket);
   });
   socket.on('error', () => socket.destroy());
-  socket.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
+  // Lines are taken one at a time and only while the client reads what it is sent, so a client
+  // that pipelines calls without reading replies stalls itself, not the daemon.
+  const pump = (): void => {
+    let newline: number;
+    while (mayRead() && (newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      if (line.trim() === '') continue;
+      inFlight++;
+      void handleLine(line, service).then((reply) => {
+        inFlight--;
+        send(reply);
+        pump();
+      });
+    }
     if (buffered.length > MAX_LINE_BYTES && !buffered.includes('\n')) {
       send({ id: null, ok: false, error: skepError('INVALID_REQUEST', 'request too large').toEnvelope() });
       socket.end();
       return;
     }
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      if (line.trim() === '') continue;
-      void handleLine(line, service).then(send);
-    }
+    const read = mayRead();
+    if (read && paused) socket.resume();
+    else if (!read && !paused) socket.pause();
+    paused = !read;
+  };
+  socket.on('drain', pump);
+  socket.on('data', (chunk: Buffer) => {
+    buffered += utf8.write(chunk);
+    pump();
   });
 }
 

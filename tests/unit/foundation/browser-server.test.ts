@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { SkepDaemon } from '../../../electron/node/daemon.js';
-import { startBrowserServer, type BrowserServer } from '../../../electron/server/browser-server.js';
+import { MAX_API_SOCKETS, startBrowserServer, type BrowserServer } from '../../../electron/server/browser-server.js';
 import type { ReplyFrame } from '../../../shared/wire.js';
 
 let workDir: string;
@@ -158,5 +158,19 @@ describe('browser mode: the API over WebSocket', () => {
     const reply = await call(polite, JSON.stringify({ id: 6, method: 'getSwarmStatus', params: [] }));
     expect(reply.ok).toBe(true);
     polite.close();
+  });
+
+  it(`holds at most ${MAX_API_SOCKETS} API sockets; the next is refused (503) until one closes`, async () => {
+    const open = await Promise.all(Array.from({ length: MAX_API_SOCKETS }, () => openSocket({}, `?token=${server.token}`)));
+    await expect(openSocket({}, `?token=${server.token}`)).rejects.toThrow('HTTP 503');
+    const first = open.shift() as WebSocket;
+    await new Promise((resolve) => {
+      first.once('close', resolve);
+      first.close();
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const next = await openSocket({}, `?token=${server.token}`);
+    expect((await call(next, JSON.stringify({ id: 7, method: 'getSwarmStatus', params: [] }))).ok).toBe(true);
+    for (const ws of [...open, next]) ws.close();
   });
 });
