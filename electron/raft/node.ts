@@ -269,8 +269,8 @@ export class RaftNode<R = unknown> {
   private draining: Promise<void> | null = null;
   private stopped = false;
   private lastFailure: RaftNodeFailure | null = null;
-  /** Set while a storage call is under way, so that a failure is blamed on the right part. */
-  private inStorage = false;
+  /** Errors that came out of a storage call, so that a failure is blamed on the right part. */
+  private readonly storageErrors = new WeakSet<object>();
   private stopping: Promise<void> | null = null;
   private readonly counters = { readies: 0, saves: 0, entriesSaved: 0 };
 
@@ -784,11 +784,11 @@ export class RaftNode<R = unknown> {
   }
 
   private async inStorageCall(op: () => Promise<void>): Promise<void> {
-    this.inStorage = true;
     try {
       await op();
-    } finally {
-      this.inStorage = false;
+    } catch (err) {
+      if (typeof err === 'object' && err !== null) this.storageErrors.add(err);
+      throw err;
     }
   }
 
@@ -797,7 +797,7 @@ export class RaftNode<R = unknown> {
     const error = err instanceof Error ? err : new Error(String(err));
     if (this.stopped) return;
     const errno = (error as NodeJS.ErrnoException).code;
-    const source = this.inStorage || typeof errno === 'string' ? 'storage' : 'core';
+    const source = this.storageErrors.has(error) || typeof errno === 'string' ? 'storage' : 'core';
     const code = typeof errno === 'string' ? errno : error.name;
     this.lastFailure = {
       source,

@@ -139,7 +139,7 @@ export class Manager {
       // A manager that has just joined knows no configuration until the leader's first snapshot
       // arrives; until then a manager certificate of this swarm is all it can check.
       if (conf.voters.length === 0 && conf.learners.length === 0) return undefined;
-      if (!this.raft.isMember(peer.nodeId)) return skepError('PERMISSION_DENIED', 'raft', 'the caller is not a member of the Raft group');
+      if (!this.raft.isMember(peer.nodeId) && !this.raft.mayBeNewerMember(peer.nodeId)) return skepError('PERMISSION_DENIED', 'raft', 'the caller is not a member of the Raft group');
       return undefined;
     }
     // 'node': any node the swarm knows. A node that joined a moment ago is known (registered

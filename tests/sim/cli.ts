@@ -1,5 +1,6 @@
-// Run the Raft simulation: `--seeds N [--first-seed S] [--size 3|5|7] [--mix name] [--steps N] [--unsafe knob]`,
-// or `--seed S` (same options) to replay one run with a readable trace.
+// Run the Raft simulation: `--seeds N [--first-seed S] [--size 3|5|7] [--mix name] [--steps N] [--unsafe knob]
+// [--no-hostile]`, or `--seed S` (same options) to replay one run with a readable trace.
+// `--no-hostile` leaves out the hostile non-member; every other choice of the run stays the same.
 import { MIXES, SAFETY_MIXES } from './mixes.js';
 import { runSeed, scheduleFor } from './schedule.js';
 import type { UnsafeKnobs } from '../../electron/raft/core/index.js';
@@ -19,6 +20,7 @@ if (mixName && !MIXES[mixName]) {
 const sizeArg = arg('size');
 const stepsArg = arg('steps');
 const steps = stepsArg ? Number(stepsArg) : undefined;
+const hostile = !process.argv.includes('--no-hostile');
 
 function plan(seed: number): { size: number; mix: string } {
   const s = scheduleFor(seed);
@@ -30,7 +32,7 @@ if (single !== undefined) {
   const seed = Number(single);
   const p = plan(seed);
   console.log(`seed ${seed}: ${p.size} nodes, mix ${p.mix}${unsafeName ? `, unsafe ${unsafeName}` : ''}`);
-  const r = runSeed(seed, p.size, p.mix, { unsafe, steps, trace: (line) => console.log(line) });
+  const r = runSeed(seed, p.size, p.mix, { unsafe, steps, hostile, trace: (line) => console.log(line) });
   console.log(JSON.stringify(r));
   process.exit(r.ok ? 0 : 1);
 }
@@ -43,7 +45,7 @@ let undecided = 0;
 let ops = 0;
 for (let seed = first; seed < first + count; seed++) {
   const p = plan(seed);
-  const r = runSeed(seed, p.size, p.mix, { unsafe, steps });
+  const r = runSeed(seed, p.size, p.mix, { unsafe, steps, hostile });
   ops += r.ops;
   if (r.linearizability === 'undecided') {
     undecided++;

@@ -15,7 +15,13 @@ export function runSeed(
   seed: number,
   size: number,
   mixName: string,
-  opts: { unsafe?: UnsafeKnobs | undefined; trace?: (line: string) => void; localReads?: boolean; steps?: number | undefined } = {},
+  opts: {
+    unsafe?: UnsafeKnobs | undefined;
+    trace?: (line: string) => void;
+    localReads?: boolean;
+    steps?: number | undefined;
+    hostile?: boolean;
+  } = {},
 ): SimResult {
   const named = MIXES[mixName];
   if (!named) throw new Error(`unknown mix ${mixName}`);
@@ -27,5 +33,6 @@ export function runSeed(
     ...(opts.unsafe ? { unsafe: opts.unsafe } : {}),
     ...(opts.trace ? { trace: opts.trace } : {}),
     ...(opts.localReads ? { localReads: true } : {}),
+    ...(opts.hostile === false ? { hostile: false } : {}),
   }).run();
 }

@@ -239,15 +239,14 @@ export class Simulation {
     for (let i = h.chance(0.3) ? 3 : 1; i > 0; i--) {
       const attack = h.craft(n.id, core, !this.hostsVouch);
       const before = observable(core);
-      const dropsBefore: Readonly<Record<string, number>> = core.status().droppedMessages;
       try {
         core.step(attack.message as Message);
       } catch (err) {
         throw new InvariantViolation('ingress', `${n.id} threw on a hostile message (${describeHostile(attack)}): ${String(err)}`);
       }
-      const dropsAfter: Readonly<Record<string, number>> = core.status().droppedMessages;
-      const reason = Object.keys(dropsAfter).find((k) => dropsAfter[k] !== dropsBefore[k]);
-      if (reason === undefined || observable(core) !== before) {
+      const after = observable(core);
+      const reason = Object.keys(after.drops).find((k) => after.drops[k] !== before.drops[k]);
+      if (reason === undefined || after.state !== before.state) {
         throw new InvariantViolation('ingress', `${n.id} took a hostile message (${describeHostile(attack)})`);
       }
       this.hostileMessages++;
@@ -685,10 +684,11 @@ export class Simulation {
   }
 }
 
-/** What a message could change in a node, as one string: equal before and after means it had no effect. */
-function observable(core: RaftCore): string {
+/** What a message could change in a node, as one string (equal before and after: no effect), and its drop counters. */
+function observable(core: RaftCore): { state: string; drops: Readonly<Record<string, number>> } {
   const st = core.status();
-  return JSON.stringify([st.term, st.vote, st.leader, st.role, st.commit, st.applied, st.lastIndex, st.firstIndex, st.confState, st.leadTransferee, st.progress, core.hasReady()]);
+  const state = JSON.stringify([st.term, st.vote, st.leader, st.role, st.commit, st.applied, st.lastIndex, st.firstIndex, st.confState, st.leadTransferee, st.progress, core.hasReady()]);
+  return { state, drops: st.droppedMessages };
 }
 
 function classify(err: unknown): { invariant: string; error: string } {

@@ -69,6 +69,7 @@ const REMOTE_TYPES = new Set([
 ]);
 const FORWARDED_TYPES = new Set(['prop', 'readIndex', 'transferLeader']);
 const LOCAL_TYPES = new Set(['hup', 'beat', 'checkQuorum', 'forgetLeader']);
+const NUMBER_FIELDS = ['term', 'logTerm', 'index', 'commit', 'rejectHint'] as const;
 
 type Fields = Record<string, unknown>;
 
@@ -105,6 +106,7 @@ function badConfChange(data: Uint8Array, index: number): boolean {
 function entriesProblem(m: Fields, type: string, bounds: IngressBounds): IngressDropReason | null {
   const entries = m['entries'];
   if (!Array.isArray(entries)) return 'malformed';
+  if (entries.length === 0) return type === 'prop' ? 'malformed' : null;
   if (entries.length > bounds.maxEntries) return 'oversized';
   if (entries.length > 0 && type !== 'app' && type !== 'prop') return 'malformed';
   if (type === 'prop' && entries.length === 0) return 'malformed';
@@ -169,7 +171,7 @@ export function wellFormedProblem(input: unknown, bounds: IngressBounds): Ingres
   const forwarded = FORWARDED_TYPES.has(type);
   if (!forwarded && !REMOTE_TYPES.has(type)) return 'malformed';
   if (!isNodeId(m['from']) || !isNodeId(m['to'])) return 'malformed';
-  for (const k of ['term', 'logTerm', 'index', 'commit', 'rejectHint']) if (!isIndex(m[k])) return 'malformed';
+  for (const k of NUMBER_FIELDS) if (!isIndex(m[k])) return 'malformed';
   if (typeof m['reject'] !== 'boolean') return 'malformed';
   if (m['transfer'] !== undefined && typeof m['transfer'] !== 'boolean') return 'malformed';
   const context = m['context'];

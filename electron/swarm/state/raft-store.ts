@@ -50,6 +50,8 @@ export class RaftStore implements Proposer {
         restore: (data) => store.restore(data),
       },
       transport: { send: (to, message) => replicated.send(to, message) },
+      // Only managers reach Raft (electron/protocol checks the certificate first); this is the rest.
+      admitNonMember: (id) => replicated.mayBeNewerMember(id),
       ...(options.bootstrap ? { bootstrap: options.bootstrap } : {}),
       tickMs: options.tickMs ?? 100,
       electionTick: options.electionTick ?? 10,
@@ -88,6 +90,17 @@ export class RaftStore implements Proposer {
   isMember(nodeId: string): boolean {
     const conf = this.confState();
     return conf.voters.includes(nodeId) || conf.learners.includes(nodeId);
+  }
+
+  /**
+   * A manager this one has not heard of may be a member added after the end of its log (this
+   * manager is behind); one the store knows as anything but a wanted manager is not.
+   */
+  mayBeNewerMember(nodeId: string): boolean {
+    const state = this.store.state;
+    if (state.removed.includes(nodeId)) return false;
+    const node = state.nodes[nodeId];
+    return node === undefined || node.spec.role === 'manager';
   }
 
   /** Delivers a Raft message from a peer the protocol has already admitted. */

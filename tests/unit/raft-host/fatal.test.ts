@@ -209,6 +209,25 @@ describe.skipIf(!isRoot)('a full disk (a real tmpfs)', () => {
     await fs.rm(filler);
   });
 
+  it('opening on a disk with no space at all refuses with ENOSPC and leaves nothing behind, not even a lock', async () => {
+    const dir = await newDir('nospace');
+    const dataDir = path.join(dir, 'raft');
+    const { storage } = await openStorage(dataDir);
+    await storage.save({ term: 2, vote: 'n1', commit: 1 }, [entry(1, 2, 100)]);
+    await storage.close();
+    const listing = async (): Promise<string[]> => (await fs.readdir(dataDir, { recursive: true })).map(String).sort();
+    const before = await listing();
+    const filler = await fill(dir, 0);
+    const err = await DiskStorage.open(dataDir).catch((e: unknown) => e);
+    expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    expect(await listing()).toEqual(before);
+    await fs.rm(filler);
+    const reopened = await openStorage(dataDir);
+    expect(reopened.state.repairs).toEqual([]);
+    expect(reopened.state.entries.map((e) => e.index)).toEqual([1]);
+    expect(reopened.state.hardState).toEqual({ term: 2, vote: 'n1', commit: 1 });
+  });
+
   it('a snapshot that does not fit leaves the previous one in place and no temp file behind', async () => {
     const dir = await newDir('snap');
     const dataDir = path.join(dir, 'raft');

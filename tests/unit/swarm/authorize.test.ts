@@ -6,6 +6,7 @@ import type { SkepError } from '../../../shared/errors.js';
 import type { PeerIdentity } from '../../../electron/net/index.js';
 import type { Caller } from '../../../electron/protocol/index.js';
 import type { ConfState } from '../../../electron/raft/types.js';
+import { RaftStore } from '../../../electron/swarm/state/raft-store.js';
 import { Manager } from '../../../electron/swarm/manager.js';
 import { SwarmStore } from '../../../electron/swarm/state/store.js';
 import { clusterRecord, nodeId, nodeRecord } from './fixtures.js';
@@ -26,6 +27,7 @@ function authorizer(conf: ConfState): (peer: PeerIdentity, callers: Caller) => S
     store,
     confState: () => conf,
     isMember: (id: string) => conf.voters.includes(id) || conf.learners.includes(id),
+    mayBeNewerMember: (id: string) => RaftStore.prototype.mayBeNewerMember.call({ store } as unknown as RaftStore, id),
   };
   return (peer, callers) => Manager.prototype.authorize.call({ raft } as unknown as Manager, peer, callers);
 }
@@ -58,10 +60,14 @@ describe('Manager.authorize', () => {
     expect(error?.message).toBe('permission denied: raft: only managers may call this');
   });
 
-  it('Raft methods: not a manager certificate of a node outside the configuration', () => {
+  it('Raft methods: not a manager certificate of a node the store knows as a worker', () => {
     const check = authorizer(CONF);
     expect(check(manager(W1), 'raft-member')?.message).toBe('permission denied: raft: the caller is not a member of the Raft group');
-    expect(check(manager(STRANGER), 'raft-member')?.code).toBe('PERMISSION_DENIED');
+  });
+
+  it('Raft methods: a manager this one has never heard of may be a member added after its log ends', () => {
+    expect(authorizer(CONF)(manager(STRANGER), 'raft-member')).toBeUndefined();
+    expect(authorizer({ voters: [M1, M2], learners: [] })(manager(LEARNER), 'raft-member')).toBeUndefined();
   });
 
   it('Raft methods: before this manager knows any configuration, any manager certificate of the swarm', () => {
