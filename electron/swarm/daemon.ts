@@ -27,6 +27,7 @@ import { AgentSession, HEARTBEAT_METHOD, type HeartbeatAnswer } from '../agent/s
 import { ConnectionPool, formatAddress, noopLogger, RpcServer, type HandlerContext, type Logger, type TlsCredentials } from '../net/index.js';
 import type { Message } from '../raft/core/index.js';
 import { DiskStorage } from '../raft/storage/disk-storage.js';
+import { ProvisionService } from '../provision/service.js';
 import { chooseAdvertiseAddr, parseListenAddr } from './addresses.js';
 import {
   caDigest,
@@ -101,11 +102,19 @@ export class SkepDaemon implements SkepService {
   private lastInfo: SystemInfo | undefined;
   private publishCount = 0;
   private statusTimer: NodeJS.Timeout | undefined;
+  // Adding machines over SSH (electron/provision): it uses this node only through the public API.
+  private readonly provisioning: ProvisionService;
+  readonly machineHostKey: SkepService['machineHostKey'] = (target) => this.provisioning.machineHostKey(target);
+  readonly machineCheck: SkepService['machineCheck'] = (request) => this.provisioning.machineCheck(request);
+  readonly machineAdd: SkepService['machineAdd'] = (request) => this.provisioning.machineAdd(request);
+  readonly machineList: SkepService['machineList'] = () => this.provisioning.machineList();
+  readonly machineRemove: SkepService['machineRemove'] = (request) => this.provisioning.machineRemove(request);
 
   constructor(private readonly options: DaemonOptions) {
     this.local = new LocalStore(options.dataDir, options.secretSealer);
     this.logger = options.logger ?? noopLogger;
     this.heartbeatPeriodMs = options.heartbeatPeriodMs ?? 2000;
+    this.provisioning = new ProvisionService({ dataDir: options.dataDir, swarm: this, emit: (event) => this.emit(event), logger: this.logger });
   }
 
   /** Resumes the swarm this node was part of before a restart. */
