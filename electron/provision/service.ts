@@ -60,7 +60,10 @@ interface Bundle {
 export function defaultAgentBundlePath(): string {
   const resourcesPath = (process as { resourcesPath?: string }).resourcesPath;
   if (resourcesPath) return path.join(resourcesPath, 'agent', 'skep-agent.mjs');
-  // Both bundles that embed this code live in out/ (out/cli/skep.mjs, out/main/index.mjs).
+  // Running inside the CLI bundle itself (`skep daemon`): that file is the agent.
+  const self = fileURLToPath(import.meta.url);
+  if (path.basename(self) === 'skep.mjs') return self;
+  // The Electron main bundle (out/main/index.mjs) beside out/cli/skep.mjs.
   return fileURLToPath(new URL('../cli/skep.mjs', import.meta.url));
 }
 
