@@ -7,6 +7,11 @@ import { existsSync } from 'node:fs';
 const NEEDS = [
   { what: 'Chromium (e2e tests)', package: 'chromium', present: () => Boolean(process.env.CHROMIUM_PATH) || ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].some(existsSync) },
   { what: 'Docker Engine (engine and workload tests)', package: 'docker.io', present: () => onPath('dockerd') },
+  { what: 'OpenSSH server (lab hosts)', package: 'openssh-server', present: () => existsSync('/usr/sbin/sshd') },
+  { what: 'OpenSSH client tools (lab host keys)', package: 'openssh-client', present: () => onPath('ssh-keygen') },
+  { what: 'sudo (lab users)', package: 'sudo', present: () => onPath('sudo') },
+  { what: 'iproute2 (lab namespaces)', package: 'iproute2', present: () => onPath('ip') },
+  { what: 'iptables (lab bridge forwarding)', package: 'iptables', present: () => onPath('iptables') },
 ];
 
 function onPath(program) {

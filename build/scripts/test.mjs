@@ -13,6 +13,7 @@ const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
 const groups = [
   ['unit', 'component', 'sim'],
   ['cluster'],
+  ['lab'],
   ['e2e'],
 ];
 const extra = process.argv.slice(2);

@@ -181,6 +181,7 @@ export function machineCommand(client: ClientFactory): Command {
       .argument('<user@host[:port]>', 'the machine', target)
       .addOption(new Option('--role <role>', 'Role of the new node').choices(['worker', 'manager']).default('worker'))
       .option('--accept-host-key <fingerprint>', 'Trust this host key (SHA256:…) without asking')
+      .option('--replace-host-key <fingerprint>', 'The machine was reinstalled: trust its new host key (SHA256:…)')
       .addOption(new Option('--format <format>', 'Format the output').choices(['json', 'table']).default('table')),
   ).action(async (machineTarget: MachineTarget, options: AddOptions & { format: string }) => {
     const api = client();
@@ -191,6 +192,7 @@ export function machineCommand(client: ClientFactory): Command {
       role: options.role,
       ...(sudoPassword !== undefined ? { sudoPassword } : {}),
       ...(options.acceptHostKey ? { acceptHostKey: options.acceptHostKey } : {}),
+      ...(options.replaceHostKey ? { replaceHostKey: options.replaceHostKey } : {}),
     });
     const result = await api.machineCheck(request);
     if (options.format === 'json') print(JSON.stringify(result, null, 2));

@@ -4,8 +4,12 @@
 import type { MachineFacts, SudoMode } from '../../shared/provision.js';
 import { REMOTE } from './layout.js';
 
-/** Read-only probe, as the login user. `$1`/`$2`: the manager's host and port to try reaching. */
+/**
+ * Read-only probe, as the login user. `$1`/`$2`: the manager's host and port to try reaching;
+ * `$3`: the sha256 of the bundle we would install (the installed version is asked only when it differs).
+ */
 export const USER_FACTS_SCRIPT = `
+echo "clock.ms=$(date +%s%3N)"
 if [ -r /etc/os-release ]; then . /etc/os-release; fi
 echo "os.id=\${ID:-}"; echo "os.like=\${ID_LIKE:-}"; echo "os.name=\${PRETTY_NAME:-}"; echo "os.version=\${VERSION_ID:-}"
 echo "hostname=$(hostname 2>/dev/null || cat /etc/hostname)"
@@ -32,21 +36,22 @@ if [ -r /sys/fs/cgroup/cgroup.controllers ]; then
   grep -qw memory /sys/fs/cgroup/cgroup.controllers && echo cgroup.memory=1
 elif awk '$1 == "memory" && $4 == 1 {found=1} END {exit !found}' /proc/cgroups 2>/dev/null; then echo cgroup.memory=1; fi
 if [ -f ${REMOTE.bundle} ]; then
-  echo "skep.sha256=$(sha256sum ${REMOTE.bundle} | cut -d' ' -f1)"
-  [ -n "$N" ] && echo "skep.version=$("$N" ${REMOTE.bundle} --version 2>/dev/null)"
+  H=$(sha256sum ${REMOTE.bundle} | cut -d' ' -f1); echo "skep.sha256=$H"
+  [ -n "$N" ] && [ "$H" != "$3" ] && echo "skep.version=$("$N" ${REMOTE.bundle} --version 2>/dev/null)"
 fi
 if [ -n "$N" ] && [ -n "$1" ]; then
   "$N" -e 'const s=require("net").connect(Number(process.argv[2]),process.argv[1]);s.setTimeout(3000);const done=(r)=>{console.log("reach="+r);process.exit(0)};s.on("connect",()=>done(1));s.on("error",()=>done(0));s.on("timeout",()=>done(0))' "$1" "$2"
 fi
 `;
 
+/** Asks the agent's control socket for its swarm status (the API's own frames, shared/wire.ts). */
+const ASK_STATUS = `const s=require("net").connect(process.argv[1]);let b="";const out=(r)=>{console.log("skep.nodeId="+(r.nodeId||""));console.log("skep.clusterId="+(r.clusterId||""));console.log("skep.role="+(r.role||""));process.exit(0)};s.on("connect",()=>s.write(JSON.stringify({id:1,method:"getSwarmStatus",params:[]})+"\\n"));s.on("data",(d)=>{b+=d;let i;while((i=b.indexOf("\\n"))>=0){const f=JSON.parse(b.slice(0,i));b=b.slice(i+1);if(f.id===1)out(f.ok?f.result:{})}});s.on("error",()=>process.exit(0));setTimeout(()=>process.exit(0),5000)`;
+
 /** With root rights, read-only: is the agent running, and which swarm it is in. `$1`: node's path. */
 export const ROOT_FACTS_SCRIPT = `
 if [ -d /run/systemd/system ] && systemctl is-active --quiet ${REMOTE.unitName} 2>/dev/null; then echo skep.running=1
 elif [ -f ${REMOTE.supervisorPid} ] && kill -0 "$(cat ${REMOTE.supervisorPid})" 2>/dev/null; then echo skep.running=1; fi
-if [ -S ${REMOTE.socket} ] && [ -f ${REMOTE.bundle} ]; then
-  "$1" ${REMOTE.bundle} -H ${REMOTE.control} swarm status --format json 2>/dev/null | "$1" -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{try{const j=JSON.parse(s);console.log("skep.nodeId="+(j.nodeId||""));console.log("skep.clusterId="+(j.clusterId||""));console.log("skep.role="+(j.role||""))}catch{}})'
-fi
+if [ -S ${REMOTE.socket} ]; then "$1" -e '${ASK_STATUS}' ${REMOTE.socket}; fi
 echo root.ok=1
 `;
 
@@ -76,6 +81,12 @@ export function sudoModeOf(raw: RawFacts): SudoMode {
 function number(raw: RawFacts, key: string): number {
   const value = Number(raw.get(key) ?? '');
   return Number.isFinite(value) ? value : 0;
+}
+
+/** The machine's clock minus ours, taking the probe's midpoint as the moment it read its clock. */
+export function clockOffset(user: RawFacts, startedMs: number, endedMs: number): number {
+  const remote = Number(user.get('clock.ms') ?? '');
+  return Number.isFinite(remote) && remote > 0 ? Math.round(remote - (startedMs + endedMs) / 2) : 0;
 }
 
 export function factsFrom(user: RawFacts, root: RawFacts | undefined, clockOffsetMs: number): MachineFacts {

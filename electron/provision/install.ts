@@ -13,10 +13,12 @@ export interface InstallContext {
   readonly bundle: { readonly bytes: Buffer; readonly sha256: string };
   readonly join: { readonly token: string; readonly managerAddr: string; readonly advertiseAddr: string; readonly role: NodeRole };
   readonly onLine: (line: string) => void;
+  /** The run's staging folder (made on first use by stagingDir). */
+  readonly stage: () => Promise<string>;
 }
 
 /** A private staging folder of the login user's, for files on their way to root-owned places. */
-async function stagingDir(remote: Remote): Promise<string> {
+export async function stagingDir(remote: Remote): Promise<string> {
   // Leftovers of an earlier run that lost its connection go first: nothing half-done is kept.
   const result = await remote.user(
     `find /tmp -maxdepth 1 -name 'skep-stage.*' -user "$(id -u)" -exec rm -rf {} + 2>/dev/null; umask 077; mktemp -d /tmp/skep-stage.XXXXXXXX`,
@@ -109,34 +111,29 @@ export async function runStep(step: PlanStepId, context: InstallContext): Promis
       await mustSucceed(title, remote.root('DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs', [], onLine));
       return;
     case 'copy-bundle': {
-      const stage = await stagingDir(remote);
+      const stage = await context.stage();
       await remote.session.writeFile(`${stage}/skep.mjs`, context.bundle.bytes, 0o600);
-      const output = await mustSucceed(
-        title,
-        remote.root(
-          `set -e; install -d -m 0755 ${REMOTE.dir}; install -m 0755 "$1/skep.mjs" ${REMOTE.bundle}.new; rm -rf "$1"
-sha256sum ${REMOTE.bundle}.new | cut -d' ' -f1`,
-          [stage],
-          onLine,
-        ),
+      // Renamed into place only once its sha256 matches: a dropped connection leaves the old file or the new one.
+      const result = await remote.root(
+        `set -e; install -d -m 0755 ${REMOTE.dir}; install -m 0755 "$1/skep.mjs" ${REMOTE.bundle}.new; rm -f "$1/skep.mjs"
+H=$(sha256sum ${REMOTE.bundle}.new | cut -d' ' -f1); echo "sha256=$H"
+if [ "$H" = "$2" ]; then mv -f ${REMOTE.bundle}.new ${REMOTE.bundle}; else rm -f ${REMOTE.bundle}.new; exit 3; fi`,
+        [stage, context.bundle.sha256],
+        onLine,
       );
-      const actual = output.trim().split('\n').pop() ?? '';
-      if (actual !== context.bundle.sha256) {
-        await remote.root(`rm -f ${REMOTE.bundle}.new`);
-        throw skepError('PROVISION_BUNDLE_CORRUPT', context.bundle.sha256, actual);
-      }
-      // Renamed into place only once checked: a dropped connection leaves the old file or the new one.
-      await mustSucceed(title, remote.root(`mv -f ${REMOTE.bundle}.new ${REMOTE.bundle}`));
+      const actual = /sha256=(\w+)/.exec(result.stdout)?.[1] ?? '';
+      if (result.code === 3) throw skepError('PROVISION_BUNDLE_CORRUPT', context.bundle.sha256, actual);
+      if (result.code !== 0) throw skepError('PROVISION_STEP_FAILED', title, lastLines(result.stderr || result.stdout) || `exit status ${result.code}`);
       return;
     }
     case 'install-service': {
-      const stage = await stagingDir(remote);
+      const stage = await context.stage();
       if (facts.init === 'systemd') {
         await remote.session.writeFile(`${stage}/skep.service`, systemdUnit(nodePath), 0o600);
-        await mustSucceed(title, remote.root(`set -e; install -m 0644 "$1/skep.service" ${REMOTE.unit}; rm -rf "$1"; install -d -m 0700 ${REMOTE.dataDir}; systemctl daemon-reload; systemctl enable ${REMOTE.unitName}`, [stage], onLine));
+        await mustSucceed(title, remote.root(`set -e; install -m 0644 "$1/skep.service" ${REMOTE.unit}; rm -f "$1/skep.service"; install -d -m 0700 ${REMOTE.dataDir}; systemctl daemon-reload; systemctl enable ${REMOTE.unitName}`, [stage], onLine));
       } else {
         await remote.session.writeFile(`${stage}/supervise.sh`, supervisorScript(nodePath), 0o600);
-        await mustSucceed(title, remote.root(`set -e; install -d -m 0755 ${REMOTE.dir}; install -m 0755 "$1/supervise.sh" ${REMOTE.supervisor}; rm -rf "$1"; install -d -m 0700 ${REMOTE.dataDir}`, [stage], onLine));
+        await mustSucceed(title, remote.root(`set -e; install -d -m 0755 ${REMOTE.dir}; install -m 0755 "$1/supervise.sh" ${REMOTE.supervisor}; rm -f "$1/supervise.sh"; install -d -m 0700 ${REMOTE.dataDir}`, [stage], onLine));
       }
       return;
     }
@@ -147,14 +144,14 @@ sha256sum ${REMOTE.bundle}.new | cut -d' ' -f1`,
       await mustSucceed(title, remote.root(`${STOP_AGENT}\n${startAgent(facts.init)}`, [], onLine));
       return;
     case 'join': {
-      const stage = await stagingDir(remote);
+      const stage = await context.stage();
       await remote.session.writeFile(`${stage}/token`, context.join.token + '\n', 0o600);
       // The token moves to a root-only file and is removed when the join ends, however it ends.
       await mustSucceed(
         title,
         remote.root(
           `trap 'rm -f ${REMOTE.tokenFile}' EXIT HUP INT TERM
-install -d -m 0700 ${REMOTE.dataDir} && install -m 0600 -o root -g root "$1/token" ${REMOTE.tokenFile}; rc=$?; rm -rf "$1"; [ $rc -eq 0 ] || exit $rc
+install -d -m 0700 ${REMOTE.dataDir} && install -m 0600 -o root -g root "$1/token" ${REMOTE.tokenFile}; rc=$?; rm -f "$1/token"; [ $rc -eq 0 ] || exit $rc
 "$2" ${REMOTE.bundle} -H ${REMOTE.control} swarm join --token-file ${REMOTE.tokenFile} \${3:+--advertise-addr "$3"} "$4"`,
           [stage, nodePath, context.join.advertiseAddr, context.join.managerAddr],
           onLine,

@@ -26,9 +26,9 @@ import {
 import type { NodeRole } from '../../shared/types.js';
 import { SKEP_VERSION } from '../../shared/version.js';
 import { noopLogger, type Logger } from '../net/index.js';
-import { factsFrom, parseKeyValues, ROOT_FACTS_SCRIPT, USER_FACTS_SCRIPT } from './facts.js';
+import { clockOffset, factsFrom, parseKeyValues, ROOT_FACTS_SCRIPT, USER_FACTS_SCRIPT } from './facts.js';
 import { KnownHosts, type HostKey } from './host-keys.js';
-import { removeAgent, runStep, STEP_TITLES } from './install.js';
+import { removeAgent, runStep, stagingDir, STEP_TITLES } from './install.js';
 import { shellQuote } from './layout.js';
 import { MachineRecords } from './machines.js';
 import { planInstall } from './plan.js';
@@ -119,6 +119,8 @@ export class ProvisionService {
         progress('plan', 'done', plan.upToDate ? 'Already a node of this swarm with this version: nothing to change.' : plan.steps.map((s) => s.title).join(', '));
         if (!plan.upToDate && facts.sudo === 'password' && request.sudoPassword === undefined) throw skepError('PROVISION_SUDO_PASSWORD_NEEDED', facts.user);
         progress('install', plan.upToDate ? 'skipped' : 'running', plan.upToDate ? 'Nothing to install' : 'Installing');
+        let stage: Promise<string> | undefined;
+        const staging = (): Promise<string> => (stage ??= stagingDir(run));
         for (const step of plan.steps) {
           const title = STEP_TITLES[step.id];
           progress('install', 'running', title, { step: step.id });
@@ -129,6 +131,7 @@ export class ProvisionService {
               bundle,
               join: { token: swarm.token, managerAddr: swarm.managerAddr, advertiseAddr: net.isIP(request.target.host) ? request.target.host : '', role },
               onLine: (line) => progress('install', 'running', title, { step: step.id, log: line }),
+              stage: staging,
             });
           } catch (error) {
             const reported = error instanceof ConnectionLost ? skepError('SSH_CONNECTION_LOST', address, title.toLowerCase()) : error;
@@ -137,6 +140,7 @@ export class ProvisionService {
           }
           progress('install', 'done', title, { step: step.id });
         }
+        if (stage) await run.user('rm -rf "$1"', [await stage]);
         if (!plan.upToDate) progress('install', 'done', 'Installed');
         const nodeId = plan.steps.some((s) => s.id === 'join') ? (await this.rootFacts(run, facts)).get('skep.nodeId') ?? '' : facts.skep.nodeId;
         if (!nodeId) throw skepError('PROVISION_STEP_FAILED', 'Joining the swarm', 'the agent reports no node ID');
@@ -242,12 +246,12 @@ export class ProvisionService {
     progress('facts', 'running', 'Reading the machine\'s facts (nothing is changed)');
     try {
       const [managerHost, managerPort] = splitHostPort(managerAddr);
+      const bundle = await this.loadBundle();
       const started = Date.now();
-      const clock = await session.exec('date +%s%3N');
-      const clockOffsetMs = Number(clock.stdout.trim()) - (started + Date.now()) / 2;
-      const userRun = await session.exec(`sh -c ${shellQuote(USER_FACTS_SCRIPT)} sh ${shellQuote(managerHost)} ${shellQuote(managerPort)}`);
+      const userRun = await session.exec(`sh -c ${shellQuote(USER_FACTS_SCRIPT)} sh ${shellQuote(managerHost)} ${shellQuote(managerPort)} ${bundle.sha256}`);
       const user = parseKeyValues(userRun.stdout);
-      let facts = factsFrom(user, undefined, Number.isFinite(clockOffsetMs) ? clockOffsetMs : 0);
+      const clockOffsetMs = clockOffset(user, started, Date.now());
+      let facts = factsFrom(user, undefined, clockOffsetMs);
       if (request.sudoPassword !== undefined && (facts.sudo === 'password' || facts.sudo === 'none')) {
         const verdict = await checkSudoPassword(session, request.sudoPassword);
         if (verdict === 'wrong' && facts.sudo === 'password') throw skepError('PROVISION_SUDO_PASSWORD_WRONG', facts.user);

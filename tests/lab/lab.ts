@@ -174,6 +174,11 @@ export class Lab {
       writeFileSync(path.join(hostDir, 'os-release'), spec.osRelease, { mode: 0o644 });
       osReleaseMount = `mount --bind ${path.join(hostDir, 'os-release')} /etc/os-release`;
     }
+    // Its own name resolves locally and nothing asks a nameserver it can't reach (sshd and sudo
+    // would wait seconds on every session for a lookup that can't succeed).
+    const hostname = `${this.prefix}-${spec.name}`;
+    writeFileSync(path.join(hostDir, 'hosts'), `127.0.0.1 localhost\n127.0.1.1 ${hostname}\n`, { mode: 0o644 });
+    writeFileSync(path.join(hostDir, 'resolv.conf'), '# lab host: no nameserver\n', { mode: 0o644 });
     let unameMount = '';
     if (spec.fakeArch !== undefined) {
       writeFileSync(path.join(hostDir, 'uname'), `#!/bin/sh\nif [ "$1" = -m ]; then echo ${spec.fakeArch}; else echo 6.1.0-lab; fi\n`, { mode: 0o755 });
@@ -181,7 +186,9 @@ export class Lab {
     }
     // The holder keeps the host's mount and UTS namespaces alive while sshd is killed and restarted.
     const setup = [
-      `hostname ${this.prefix}-${spec.name}`,
+      `hostname ${hostname}`,
+      `mount --bind ${path.join(hostDir, 'hosts')} /etc/hosts`,
+      `mount --bind ${path.join(hostDir, 'resolv.conf')} /etc/resolv.conf`,
       ...['/opt', '/var/lib', '/etc/systemd', '/run'].map((dir) => `mount -t tmpfs -o mode=0755 tmpfs ${dir}`),
       'mkdir -p /run/sshd',
       osReleaseMount,

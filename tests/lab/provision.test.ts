@@ -214,7 +214,7 @@ describe('adding machines over SSH (real sshd in namespace hosts)', () => {
     const left = execFileSync('ip', ['netns', 'pids', host('h1').netns], { encoding: 'utf8' }).split('\n').filter(Boolean);
     for (const pid of left) {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      expect(cmdline).not.toMatch(/skep|supervise/);
+      expect(cmdline).not.toMatch(/skep\.mjs|supervise\.sh/);
     }
     await waitUntil('h1 gone from node ls', async () => !(await nodes()).some((n) => n.id === worker.id));
 
