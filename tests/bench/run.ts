@@ -3,6 +3,7 @@
 
 import os from 'node:os';
 import { runClusterBench } from './cluster.js';
+import { runProvisionBench } from './provision.js';
 import { benchThroughput, formatThroughput, runRaftBench } from './raft.js';
 
 export interface BenchContext {
@@ -38,6 +39,11 @@ export const BENCHES: readonly Bench[] = [
     name: 'cluster',
     description: 'Real daemons on loopback (build first): idle RSS; label writes/s and p50/p99 with 1, 16, 256 in flight; failover (kill -9 leader → next write), median of runs',
     run: (ctx) => runClusterBench({ print: ctx.print, quick: ctx.quick }),
+  },
+  {
+    name: 'provision',
+    description: 'Adding a machine over SSH (root, build first): a namespace host with real sshd, add → node Ready, each phase\'s share; a rerun that changes nothing',
+    run: (ctx) => runProvisionBench({ print: ctx.print }),
   },
 ];
 
