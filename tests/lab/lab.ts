@@ -102,7 +102,7 @@ export class Lab {
     mkdirSync(daemonDir, { mode: 0o700 });
     const cli = snapshotCli(this.dir);
     const control = `unix://${path.join(daemonDir, 'skep.sock')}`;
-    this.daemon = startProcess(process.execPath, [cli, 'daemon', '--data-dir', path.join(daemonDir, 'data'), '--control', control, '--heartbeat-ms', '500']);
+    this.daemon = startProcess(process.execPath, [cli, 'daemon', '--data-dir', path.join(daemonDir, 'data'), '--control', control]);
     const daemonLog = path.join(this.dir, 'manager.log');
     this.daemon.child.stdout?.on('data', (chunk: Buffer) => appendFileSync(daemonLog, chunk));
     this.daemon.child.stderr?.on('data', (chunk: Buffer) => appendFileSync(daemonLog, chunk));

@@ -1,7 +1,7 @@
 // Adding machines over SSH against real OpenSSH servers in namespace hosts, through the real CLI
 // and the real daemon (the swarm's manager). The tests run in order: later ones use earlier hosts.
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SkepError } from '../../shared/errors.js';
@@ -150,6 +150,23 @@ describe('adding machines over SSH (real sshd in namespace hosts)', () => {
     expect(needsPassphrase.stderr).toContain('the private key is encrypted: give its passphrase');
     const withPassphrase = await skep(['machine', 'check', '-i', lab.keys.withPassphrase, '--password-stdin', ...accept, at(lab.users.nosudo.name, 'h4')], `${lab.keys.passphrase}\n`);
     expect(withPassphrase.stdout).toContain(`User: ${lab.users.nosudo.name} (sudo: none)`);
+  });
+
+  it('logs in through an ssh-agent when no key or password is given', async () => {
+    const socket = path.join(lab.dir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+    const previous = process.env['SSH_AUTH_SOCK'];
+    try {
+      await waitUntil('the ssh-agent socket', () => existsSync(socket));
+      execFileSync('ssh-add', ['-q', rootKey], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'ignore' });
+      process.env['SSH_AUTH_SOCK'] = socket;
+      const checked = await skep(['machine', 'check', '--accept-host-key', fingerprintOf('h4'), at(lab.users.nosudo.name, 'h4')]);
+      expect(checked.stdout).toContain(`User: ${lab.users.nosudo.name} (sudo: none)`);
+    } finally {
+      if (previous === undefined) delete process.env['SSH_AUTH_SOCK'];
+      else process.env['SSH_AUTH_SOCK'] = previous;
+      agent.kill('SIGTERM');
+    }
   });
 
   it('stops a user without sudo before changing anything, with the sudoers line to add', async () => {
