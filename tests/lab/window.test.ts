@@ -81,6 +81,7 @@ describe('the add-machine wizard', () => {
     await page.getByTestId('machine-connect').click();
     await expect.poll(() => page.getByTestId('step-plan').getAttribute('data-state'), { timeout: 90_000 }).toBe('failed');
     expect(await page.getByTestId('error-plan').innerText()).toContain(`${lab.users.nosudo.name} ALL=(ALL:ALL) ALL`);
+    expect(await page.getByTestId('joined').count()).toBe(0);
     await shot('6-no-sudo');
   });
 });
