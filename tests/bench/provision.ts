@@ -59,6 +59,16 @@ export async function runProvisionBench(options: ProvisionBenchOptions): Promise
       for (const [phase, ms] of Object.entries(phaseMs)) {
         options.print(`provision.phase.${phase}_ms=${ms} (${((ms / addToReadyMs) * 100).toFixed(1)}%)`);
       }
+      // Install steps, each from its first 'running' to its 'done'.
+      for (const step of added.stepsRun) {
+        const own = events.filter((e) => e.operationId === 'bench-add' && e.step === step);
+        const from = own.find((e) => e.state === 'running');
+        const to = own.find((e) => e.state === 'done');
+        if (from && to) {
+          const ms = Date.parse(to.at) - Date.parse(from.at);
+          options.print(`provision.step.${step}_ms=${ms} (${((ms / addToReadyMs) * 100).toFixed(1)}%)`);
+        }
+      }
       const rerunStarted = Date.now();
       const rerun = await client.machineAdd({ ...request, operationId: 'bench-rerun' });
       const rerunMs = Date.now() - rerunStarted;

@@ -146,6 +146,8 @@ describe('adding machines over SSH (real sshd in namespace hosts)', () => {
     expect(wrongPassword.stderr).toContain(`${lab.users.nosudo.name}@${h4.address}:${h4.sshPort}: Permission denied (publickey,password)`);
     const wrongKey = await skep(['machine', 'check', '-i', lab.keys.unknown, ...accept, at(lab.users.nosudo.name, 'h4')]);
     expect(wrongKey.stderr).toContain('Permission denied (publickey,password)');
+    const notAKey = await skep(['machine', 'check', '-i', host('h4').sshdConfig, ...accept, at(lab.users.nosudo.name, 'h4')]);
+    expect(notAKey.stderr).toContain('the private key can\'t be read');
     const needsPassphrase = await skep(['machine', 'check', '-i', lab.keys.withPassphrase, ...accept, at(lab.users.nosudo.name, 'h4')]);
     expect(needsPassphrase.stderr).toContain('the private key is encrypted: give its passphrase');
     const withPassphrase = await skep(['machine', 'check', '-i', lab.keys.withPassphrase, '--password-stdin', ...accept, at(lab.users.nosudo.name, 'h4')], `${lab.keys.passphrase}\n`);
