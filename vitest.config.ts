@@ -25,6 +25,9 @@ export default defineConfig({
         test: { name: 'component', include: ['tests/component/**/*.test.ts'], environment: 'jsdom' },
       },
       {
+        test: { name: 'lab', include: ['tests/lab/**/*.test.ts'], environment: 'node', globalSetup: ['tests/lab/global-setup.ts'], testTimeout: 180_000, hookTimeout: 180_000, fileParallelism: false },
+      },
+      {
         test: { name: 'e2e', include: ['tests/e2e/**/*.test.ts'], environment: 'node', testTimeout: 120_000, hookTimeout: 120_000, fileParallelism: false },
       },
     ],

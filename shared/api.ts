@@ -1,6 +1,7 @@
 // The one contract between the UI and the node. Both transports (Electron IPC, WebSocket) and the
 // client the renderer uses are derived from the types and lists in this file, so they can't drift.
 import type { ErrorEnvelope } from './errors.js';
+import type { HostKeyReport, MachineAddResult, MachineCheckResult, MachineRecord, MachineRemoveResult, MachineRequest, MachineTarget, ProvisionProgress } from './provision.js';
 import type { InitRequest, InitResult, JoinRequest, JoinResult, JoinTokenResult, NodeRole, NodeUpdate, SwarmNode, SwarmStatus, SystemInfo } from './types.js';
 import type { UpdateNotice } from './update-notice.js';
 
@@ -23,6 +24,16 @@ export interface SkepApi {
   nodeDemote(node: string): Promise<void>;
   nodeRemove(node: string, force: boolean): Promise<void>;
   nodeUpdate(node: string, update: NodeUpdate): Promise<void>;
+
+  // `skep machine …` — adding machines over SSH (progress arrives as 'provision.progress' events).
+  /** Connects only far enough to see the host key, and says whether it is pinned. */
+  machineHostKey(target: MachineTarget): Promise<HostKeyReport>;
+  /** Facts and plan, read-only. */
+  machineCheck(request: MachineRequest): Promise<MachineCheckResult>;
+  machineAdd(request: MachineRequest): Promise<MachineAddResult>;
+  machineList(): Promise<MachineRecord[]>;
+  /** Leaves the swarm, removes the agent and its files; names the machine by host (as `machine ls`). */
+  machineRemove(request: MachineRequest): Promise<MachineRemoveResult>;
 }
 
 export type MethodName = keyof SkepApi;
@@ -46,6 +57,11 @@ export const METHOD_NAMES = [
   'nodeDemote',
   'nodeRemove',
   'nodeUpdate',
+  'machineHostKey',
+  'machineCheck',
+  'machineAdd',
+  'machineList',
+  'machineRemove',
 ] as const satisfies readonly MethodName[];
 
 type Missing = Exclude<MethodName, (typeof METHOD_NAMES)[number]>;
@@ -62,6 +78,7 @@ export interface SkepEvents {
   'swarm.status': SwarmStatus;
   /** The desktop app's updater found a newer Skep (sent by electron/main, not by the node). */
   'app.update': UpdateNotice;
+  'provision.progress': ProvisionProgress;
 }
 
 export type SkepEvent = { [K in keyof SkepEvents]: { readonly type: K; readonly payload: SkepEvents[K] } }[keyof SkepEvents];

@@ -157,6 +157,45 @@ export const ERROR_CATALOG = {
     'renaming services is not supported'),
   SERVICE_NO_PREVIOUS_SPEC: entry(false, (service: string) =>
     `service ${service} does not have a previous spec`),
+  // Adding machines over SSH (texts as OpenSSH's where it has one).
+  SSH_UNREACHABLE: entry(false, (address: string, reason: string) =>
+    `ssh: connect to host ${address}: ${reason}`),
+  SSH_REFUSED: entry(false, (address: string) =>
+    `ssh: connect to host ${address}: Connection refused. Is the SSH server running on that port?`),
+  SSH_TIMEOUT: entry(false, (address: string, seconds: number) =>
+    `ssh: connect to host ${address}: Connection timed out after ${seconds} s. Is the machine on and on this network?`),
+  SSH_AUTH_REJECTED: entry(false, (user: string, address: string, offered: string) =>
+    `${user}@${address}: Permission denied (${offered}). Check the user name and the password or key.`),
+  SSH_KEY_NEEDS_PASSPHRASE: entry(false, () =>
+    'the private key is encrypted: give its passphrase'),
+  SSH_KEY_INVALID: entry(false, (reason: string) =>
+    `the private key can't be read: ${reason}`),
+  SSH_HOST_KEY_UNKNOWN: entry(false, (address: string, keyType: string, fingerprint: string) =>
+    `The authenticity of host '${address}' can't be established. ${keyType} key fingerprint is ${fingerprint}. Compare it with the machine's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub), then trust it (skep machine add --accept-host-key ${fingerprint}).`),
+  SSH_HOST_KEY_CHANGED: entry(false, (address: string, pinned: string, presented: string) =>
+    `WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! The host key of ${address} is ${presented}, but Skep pinned ${pinned}. Someone could be eavesdropping on you right now, or the machine was reinstalled. If it was reinstalled, trust the new key (skep machine add --replace-host-key ${presented}).`),
+  SSH_CONNECTION_LOST: entry(false, (address: string, during: string) =>
+    `the SSH connection to ${address} was lost during ${during}. Nothing half-done is left running; run the same command again to finish.`),
+  PROVISION_UNSUPPORTED: entry(false, (reason: string) =>
+    `this machine can't run Skep: ${reason}. Nothing was changed.`),
+  PROVISION_NO_SUDO: entry(false, (user: string, sudoersLine: string) =>
+    `${user} can't run commands as root (no sudo). Log in as root, or add this line with "visudo -f /etc/sudoers.d/skep" as root: ${sudoersLine}`),
+  PROVISION_SUDO_PASSWORD_NEEDED: entry(false, (user: string) =>
+    `sudo asks ${user} for a password: give it (--sudo-password-stdin) and Skep passes it to sudo on stdin, once.`),
+  PROVISION_SUDO_PASSWORD_WRONG: entry(false, (user: string) =>
+    `sudo refused the password given for ${user}.`),
+  PROVISION_NEEDS_CONSENT: entry(false, (what: string) =>
+    `${what} is missing. Skep installs it from the distribution's packages only when you agree (--yes).`),
+  PROVISION_STEP_FAILED: entry(false, (step: string, reason: string) =>
+    `${step} failed: ${reason}`),
+  PROVISION_BUNDLE_CORRUPT: entry(false, (expected: string, actual: string) =>
+    `the agent copied to the machine is damaged (sha256 ${actual}, expected ${expected}); run the same command again.`),
+  PROVISION_BUNDLE_MISSING: entry(false, (path: string) =>
+    `the Skep agent bundle ${path} is missing on this machine; build it (npm run build) or reinstall Skep.`),
+  PROVISION_BUSY: entry(false, (address: string) =>
+    `${address} is already being set up by another request; wait for it to finish.`),
+  MACHINE_NOT_FOUND: entry(false, (host: string) =>
+    `machine ${host} was not added with Skep (see "skep machine ls").`),
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

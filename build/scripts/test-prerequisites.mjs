@@ -9,6 +9,11 @@ const NEEDS = [
   { what: 'Docker Engine (engine and workload tests)', package: 'docker.io', present: () => onPath('dockerd') },
   { what: 'a static busybox (the engine tests\' local images)', package: 'busybox-static', present: () => existsSync('/bin/busybox') },
   { what: 'a registry on loopback (the engine tests\' pulls)', package: 'docker-registry', present: () => onPath('docker-registry') },
+  { what: 'OpenSSH server (lab hosts)', package: 'openssh-server', present: () => existsSync('/usr/sbin/sshd') },
+  { what: 'OpenSSH client tools (lab host keys)', package: 'openssh-client', present: () => onPath('ssh-keygen') },
+  { what: 'sudo (lab users)', package: 'sudo', present: () => onPath('sudo') },
+  { what: 'iproute2 (lab namespaces)', package: 'iproute2', present: () => onPath('ip') },
+  { what: 'iptables (lab bridge forwarding)', package: 'iptables', present: () => onPath('iptables') },
 ];
 
 function onPath(program) {

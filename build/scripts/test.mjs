@@ -14,6 +14,7 @@ const groups = [
   ['unit', 'component', 'sim'],
   ['cluster'],
   ['engine'],
+  ['lab'],
   ['e2e'],
 ];
 const extra = process.argv.slice(2);

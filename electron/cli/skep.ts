@@ -7,6 +7,7 @@ import type { ClientFactory } from './client-factory.js';
 import { connectControl, type ControlClient } from './control-client.js';
 import { runDaemon } from './daemon-command.js';
 import { runInfo } from './info-command.js';
+import { machineCommand } from './machine-commands.js';
 import { nodeCommand } from './node-commands.js';
 import { describeError } from './output.js';
 import { swarmCommand } from './swarm-commands.js';
@@ -52,6 +53,7 @@ program
 
 program.addCommand(swarmCommand(client));
 program.addCommand(nodeCommand(client));
+program.addCommand(machineCommand(client));
 
 program
   .command('ui')

@@ -28,6 +28,7 @@ import { readHostFacts } from '../agent/host-facts.js';
 import { AgentSession, type KnownManager } from '../agent/session.js';
 import { ConnectionPool, formatAddress, noopLogger, RpcServer, type Logger, type TlsCredentials } from '../net/index.js';
 import { call, type HeartbeatAnswer, type HeartbeatReport, type ProtocolServer } from '../protocol/index.js';
+import { ProvisionService } from '../provision/service.js';
 import {
   createNodeKeyAndCsr,
   createRootCA,
@@ -112,11 +113,19 @@ export class SkepDaemon implements SkepService {
   private publishCount = 0;
   private statusTimer: NodeJS.Timeout | undefined;
   private statusSoon: NodeJS.Timeout | undefined;
+  // Adding machines over SSH (electron/provision): it uses this node only through the public API.
+  private readonly provisioning: ProvisionService;
+  readonly machineHostKey: SkepService['machineHostKey'] = (target) => this.provisioning.machineHostKey(target);
+  readonly machineCheck: SkepService['machineCheck'] = (request) => this.provisioning.machineCheck(request);
+  readonly machineAdd: SkepService['machineAdd'] = (request) => this.provisioning.machineAdd(request);
+  readonly machineList: SkepService['machineList'] = () => this.provisioning.machineList();
+  readonly machineRemove: SkepService['machineRemove'] = (request) => this.provisioning.machineRemove(request);
 
   constructor(private readonly options: DaemonOptions) {
     this.local = new LocalStore(options.dataDir, options.secretSealer);
     this.logger = options.logger ?? noopLogger;
     this.heartbeatPeriodMs = options.heartbeatPeriodMs ?? 2000;
+    this.provisioning = new ProvisionService({ dataDir: options.dataDir, swarm: this, emit: (event) => this.emit(event), logger: this.logger });
   }
 
   /** Resumes the swarm this node was part of before a restart. */

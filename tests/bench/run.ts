@@ -3,6 +3,7 @@
 
 import os from 'node:os';
 import { runClusterBench } from './cluster.js';
+import { runProvisionBench } from './provision.js';
 import { benchThroughput, formatThroughput, runRaftBench } from './raft.js';
 import { runSchedulerBench } from './scheduler.js';
 
@@ -44,6 +45,11 @@ export const BENCHES: readonly Bench[] = [
     name: 'scheduler',
     description: 'One scheduling pass for 100 and 1,000 pending tasks over 3 and 50 nodes, and one orchestrator pass creating them (pure, in-process)',
     run: (ctx) => runSchedulerBench({ print: ctx.print, quick: ctx.quick }),
+  },
+  {
+    name: 'provision',
+    description: 'Adding a machine over SSH (root, build first): a namespace host with real sshd, add → node Ready, each phase\'s share; a rerun that changes nothing',
+    run: (ctx) => runProvisionBench({ print: ctx.print }),
   },
 ];
 
