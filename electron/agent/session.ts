@@ -93,6 +93,9 @@ export class AgentSession {
         }
       }
       this.options.onFailure?.(lastError);
+    } catch (error) {
+      // The report itself failed (facts unreadable): try again next period.
+      this.options.onFailure?.(error);
     } finally {
       this.beating = false;
     }

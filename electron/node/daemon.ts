@@ -470,7 +470,7 @@ export class SkepDaemon implements SkepService {
       manager: () => running.manager,
       isKnownManager: (id) => running.knownManagers.has(id),
       answerHeartbeat: (nodeId, report) => this.answerHeartbeat(running, nodeId, report),
-      onRemoved: () => void this.serialized(() => this.onRemoved(running)),
+      onRemoved: () => this.background('removal', this.serialized(() => this.onRemoved(running))),
       logger: this.logger,
     });
     running.protocol = protocol;
@@ -523,8 +523,8 @@ export class SkepDaemon implements SkepService {
       periodMs: this.heartbeatPeriodMs,
       managers: () => this.knownManagerList(running),
       report: async () => this.heartbeatReport(running),
-      onAnswer: (answer) => void this.onHeartbeatAnswer(running, answer),
-      onRemoved: () => void this.serialized(() => this.onRemoved(running)),
+      onAnswer: (answer) => this.background('heartbeat answer', this.onHeartbeatAnswer(running, answer)),
+      onRemoved: () => this.background('removal', this.serialized(() => this.onRemoved(running))),
       logger: this.logger,
     });
     this.running = running;
@@ -555,9 +555,9 @@ export class SkepDaemon implements SkepService {
       ...(this.options.electionTick !== undefined ? { electionTick: this.options.electionTick } : {}),
       ...(this.options.proposalTimeoutMs !== undefined ? { proposalTimeoutMs: this.options.proposalTimeoutMs } : {}),
       logger: this.logger,
-      onRemovedFromRaft: () => void this.serialized(() => this.becomeWorker(running)),
+      onRemovedFromRaft: () => this.background('becoming a worker', this.serialized(() => this.becomeWorker(running))),
       onNodeRemoved: (id) => disconnectRemoved(running.server, id),
-      onFatal: (error) => void this.onManagerFailed(running, error),
+      onFatal: (error) => this.background('manager failure', this.onManagerFailed(running, error)),
       onChange: () => this.statusChanged(),
     });
   }
@@ -581,7 +581,7 @@ export class SkepDaemon implements SkepService {
   private scheduleRecovery(running: Running): void {
     clearTimeout(running.recoveryTimer);
     running.recoveryTimer = setTimeout(() => {
-      void this.serialized(async () => {
+      this.background('recovery', this.serialized(async () => {
         if (this.running !== running || running.manager || !running.failure) return;
         // Opening the log needs no space, so a start on a still-full disk would succeed and fail
         // again at the next write: wait until there is room to work with.
@@ -596,7 +596,7 @@ export class SkepDaemon implements SkepService {
           running.failure = describeFailure(error instanceof Error ? error : new Error(String(error)), this.local.raftDir);
           if (running.failure.recovering) this.scheduleRecovery(running);
         }
-      });
+      }));
     }, RECOVERY_RETRY_MS);
     running.recoveryTimer.unref();
   }
@@ -759,6 +759,14 @@ export class SkepDaemon implements SkepService {
     if (!this.running) throw skepError('NOT_A_MANAGER_NO_SWARM');
     const running = this.running;
     return action(this.requireManager(), running);
+  }
+
+  /**
+   * Work started by an event (a heartbeat answer, a Raft callback) has nobody to report to: its
+   * failure is logged, never left to crash the process — a full disk must not take the node down.
+   */
+  private background(what: string, work: Promise<unknown>): void {
+    work.catch((error: unknown) => this.logger.warn(`swarm: ${what} failed`, { error: error instanceof Error ? error.message : String(error) }));
   }
 
   private serialized<T>(action: () => Promise<T>): Promise<T> {
