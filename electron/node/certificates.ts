@@ -31,8 +31,10 @@ export class CertificateRenewer {
     const now = Date.now();
     const credentials = this.context.credentials();
     const info = readNodeCertificate(credentials.certPem);
-    // The certificate states the role the swarm wants (spec.role), as the issuing side does.
-    const wantedRole = answer.desiredRole === 'manager' ? 'swarm-manager' : 'swarm-worker';
+    // The certificate states the role the swarm wants (spec.role), as the issuing side does — and a
+    // demoted manager stays a manager until it has left the Raft group (the answer still lists it).
+    const stillVoter = answer.managers.some((m) => m.nodeId === this.context.nodeId);
+    const wantedRole = answer.desiredRole === 'manager' || stillVoter ? 'swarm-manager' : 'swarm-worker';
     const roleChanged = info.role !== wantedRole && answer.leaderId !== null;
     const due = needsRenewal(credentials.certPem, new Date(now), RENEW_AT_FRACTION);
     if (!roleChanged && !due) return false;

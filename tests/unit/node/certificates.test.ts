@@ -75,3 +75,28 @@ describe('certificate renewal checks what a manager sends back', () => {
     expect(installed).toHaveLength(0);
   });
 });
+
+describe('a demoted manager that is still a Raft voter', () => {
+  it('keeps its manager certificate until it has left the group', async () => {
+    const ca = await createRootCA();
+    const nodeId = newNodeId();
+    const key = await createNodeKeyAndCsr();
+    const credentials: NodeCredentials = { certPem: await issueNodeCertificate(ca, key.csrPem, { nodeId, role: 'swarm-manager' }), keyPem: key.keyPem, caCertPem: ca.certPem };
+    const asked: string[] = [];
+    const renewer = new CertificateRenewer({
+      nodeId,
+      pool: standInPool(async (csr) => {
+        asked.push(csr);
+        return issueNodeCertificate(ca, csr, { nodeId, role: 'swarm-worker' });
+      }),
+      credentials: () => credentials,
+      install: async () => undefined,
+    });
+    const leader = newNodeId();
+    const demotedButVoting: HeartbeatAnswer = { clusterId: 'c', leaderId: leader, managers: [{ nodeId: leader, addr: 'a:1' }, { nodeId, addr: 'b:1' }], desiredRole: 'worker' };
+    expect(await renewer.maybeRenew(demotedButVoting)).toBe(false);
+    expect(asked).toHaveLength(0);
+    expect(await renewer.maybeRenew({ ...demotedButVoting, managers: [{ nodeId: leader, addr: 'a:1' }] })).toBe(true);
+    expect(asked).toHaveLength(1);
+  });
+});
