@@ -4,6 +4,7 @@
 import { rename, rm } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import type { EventListener, SkepEvent, SkepService } from '../../shared/api.js';
+import { MAX_NODE_LABEL_BYTES, nodeLabelBytes } from '../../shared/api-schemas.js';
 import { skepError, SkepError } from '../../shared/errors.js';
 import { hasQuorum, isLastManager, removalLosesQuorum } from '../../shared/quorum.js';
 import type {
@@ -321,6 +322,8 @@ export class SkepDaemon implements SkepService {
         if (!force) {
           if (isLastManager(reachable, unreachable)) throw skepError('LEAVE_LAST_MANAGER');
           if (removalLosesQuorum(reachable, unreachable)) throw skepError('LEAVE_LOSES_QUORUM', reachable - 1, voters.length);
+          // Docker refuses every manager's leave without --force, also in a healthy swarm.
+          throw skepError('LEAVE_MANAGER');
         }
         if (voters.length > 1 && hasQuorum(reachable, voters.length)) {
           // Leave Raft properly: the leader demotes us (transferring leadership first if it is us).
@@ -395,7 +398,8 @@ export class SkepDaemon implements SkepService {
 
   nodeList(): Promise<SwarmNode[]> {
     return this.managerCall(async (manager) => {
-      await manager.readBarrier().catch(() => undefined);
+      // As Docker's manager sends reads to the leader: without one, the read fails (NO_LEADER).
+      await manager.readBarrier();
       return Object.values(manager.store.state.nodes)
         .map((node) => this.toSwarmNode(manager, node))
         .sort((a, b) => a.description.hostname.localeCompare(b.description.hostname) || a.id.localeCompare(b.id));
@@ -404,7 +408,7 @@ export class SkepDaemon implements SkepService {
 
   nodeInspect(ref: string): Promise<SwarmNode> {
     return this.managerCall(async (manager) => {
-      await manager.readBarrier().catch(() => undefined);
+      await manager.readBarrier();
       return this.toSwarmNode(manager, this.resolveNode(manager.store.state, ref));
     });
   }
@@ -452,6 +456,13 @@ export class SkepDaemon implements SkepService {
   nodeUpdate(ref: string, update: NodeUpdate): Promise<void> {
     return this.managerCall(async (manager) => {
       const node = this.resolveNode(manager.store.state, ref);
+      const labels: Record<string, string> = { ...node.spec.labels, ...(update.labelAdd ?? {}) };
+      for (const key of update.labelRm ?? []) {
+        if (!Object.hasOwn(labels, key)) throw skepError('LABEL_NOT_FOUND', key);
+        delete labels[key];
+      }
+      const labelBytes = nodeLabelBytes(labels);
+      if (labelBytes > MAX_NODE_LABEL_BYTES) throw skepError('LABELS_TOO_LARGE', node.id, labelBytes, MAX_NODE_LABEL_BYTES);
       await manager.propose({
         op: 'node.spec',
         id: node.id,
