@@ -1,22 +1,24 @@
-// How the CLI prints: tables with upper-case headers as Docker's, errors prefixed the same way
-// every time, and one exit path.
-import { SkepError } from '../../shared/errors.js';
-
-export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: readonly string[]): string =>
-    cells.map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd((widths[column] ?? 0) + 3))).join('').trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n');
-}
+// How the CLI prints: errors prefixed the same way every time, and one exit path.
+import { skepError, SkepError, type ErrorCode } from '../../shared/errors.js';
 
 export function print(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : text + '\n');
 }
 
+/** Refusals the command line makes itself; Docker prints those without "Error response from daemon". */
+const clientSide = new WeakSet<SkepError>();
+
+/** The catalog's error, raised by the CLI itself (not by the daemon). */
+export function cliError<C extends ErrorCode>(code: C, ...args: Parameters<typeof skepError<C>> extends [C, ...infer A] ? A : never): SkepError {
+  const error = (skepError as (code: C, ...rest: unknown[]) => SkepError)(code, ...args);
+  clientSide.add(error);
+  return error;
+}
+
 /** Daemon refusals read as Docker's ("Error response from daemon: …"); a dead daemon says so plainly. */
 export function describeError(error: unknown): string {
   if (error instanceof SkepError) {
-    if (error.code === 'DAEMON_UNREACHABLE') return error.message;
+    if (error.code === 'DAEMON_UNREACHABLE' || clientSide.has(error)) return error.message;
     return `Error response from daemon: ${error.message}`;
   }
   return `Error: ${error instanceof Error ? error.message : String(error)}`;

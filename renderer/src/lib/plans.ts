@@ -116,7 +116,9 @@ export function planLeave(status: ActiveStatus, self: Subject, message?: { code:
     ],
     confirm: { label: 'Leave', destructive: true },
     cancelLabel: 'Cancel',
-    proceed: { kind: 'leave', force: false },
+    // The node refuses a manager's leave without force (LEAVE_MANAGER, as Docker does); this
+    // dialog is the confirmation that force stands for.
+    proceed: { kind: 'leave', force: status.role === 'manager' },
   };
 }
 
@@ -259,6 +261,7 @@ export function planForError(error: SkepError, context: RefusalContext): DialogP
   const status = context.status;
   if (!status) return undefined;
   switch (error.code) {
+    case 'LEAVE_MANAGER':
     case 'LEAVE_LAST_MANAGER':
     case 'LEAVE_LOSES_QUORUM':
       return planLeave(status, context.self, refusal);
