@@ -372,6 +372,7 @@ class Execution {
       }
       case 'dot':
       case 'literal':
+        if (first.kind === 'literal' && first.value === null) this.fail(cmd.pos, 'nil is not a command');
         if (rest.length > 0 || hasFinal) this.fail(cmd.pos, `can't give argument to non-function ${first.pos.text}`);
         return first.kind === 'dot' ? dot : first.value;
     }
