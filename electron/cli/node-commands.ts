@@ -1,6 +1,7 @@
 // `skep node …`: ls, inspect, promote, demote, rm, update — Docker's columns, formats and messages.
 import { Command, Option } from 'commander';
 import { MAX_NODE_LABEL_BYTES, nodeLabelBytes } from '../../shared/api-schemas.js';
+import { skepError } from '../../shared/errors.js';
 import type { NodeAvailability, SwarmNode } from '../../shared/types.js';
 import type { ClientFactory } from './client-factory.js';
 import { FORMAT_HELP, INSPECT_FORMAT_HELP, printInspect, printListing } from './format/command-output.js';
@@ -47,11 +48,12 @@ const ACCEPTED_FILTERS = new Set(['name', 'id', 'label', 'role', 'membership', '
 export function filterNodes(nodes: readonly SwarmNode[], filters: readonly (readonly [string, string])[]): SwarmNode[] {
   const by = new Map<string, string[]>();
   for (const [name, value] of filters) {
-    if (!ACCEPTED_FILTERS.has(name)) throw cliError('INVALID_FILTER', name);
+    // Docker's daemon applies the filters, so its refusals read as the daemon's.
+    if (!ACCEPTED_FILTERS.has(name)) throw skepError('INVALID_FILTER', name);
     by.set(name, [...(by.get(name) ?? []), value]);
   }
-  for (const role of by.get('role') ?? []) if (role !== '' && !['manager', 'worker'].includes(role.toLowerCase())) throw cliError('INVALID_ROLE_FILTER', role);
-  for (const m of by.get('membership') ?? []) if (m !== '' && !['accepted', 'pending'].includes(m.toLowerCase())) throw cliError('INVALID_MEMBERSHIP_FILTER', m);
+  for (const role of by.get('role') ?? []) if (role !== '' && !['manager', 'worker'].includes(role.toLowerCase())) throw skepError('INVALID_ROLE_FILTER', role);
+  for (const m of by.get('membership') ?? []) if (m !== '' && !['accepted', 'pending'].includes(m.toLowerCase())) throw skepError('INVALID_MEMBERSHIP_FILTER', m);
   const any = (name: string, test: (value: string) => boolean): boolean => {
     const values = by.get(name);
     return values === undefined || values.some(test);

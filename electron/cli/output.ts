@@ -15,10 +15,16 @@ export function cliError<C extends ErrorCode>(code: C, ...args: Parameters<typeo
   return error;
 }
 
+/**
+ * Refusals Docker's CLI makes on its own side although Skep's daemon makes them (docker/cli
+ * cli/command/node/update.go checks --label-rm against the node it inspected).
+ */
+const DOCKER_CLIENT_SIDE: ReadonlySet<ErrorCode> = new Set(['DAEMON_UNREACHABLE', 'LABEL_NOT_FOUND', 'LABEL_EMPTY_KEY']);
+
 /** Daemon refusals read as Docker's ("Error response from daemon: …"); a dead daemon says so plainly. */
 export function describeError(error: unknown): string {
   if (error instanceof SkepError) {
-    if (error.code === 'DAEMON_UNREACHABLE' || clientSide.has(error)) return error.message;
+    if (DOCKER_CLIENT_SIDE.has(error.code) || clientSide.has(error)) return error.message;
     return `Error response from daemon: ${error.message}`;
   }
   return `Error: ${error instanceof Error ? error.message : String(error)}`;
