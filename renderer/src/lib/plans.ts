@@ -108,6 +108,7 @@ export function planLeave(status: ActiveStatus, self: Subject, message?: { code:
   return {
     kind: 'leave',
     title: 'Leave the swarm?',
+    ...(message?.code === 'LEAVE_MANAGER' ? { message: message.text } : {}),
     facts: [
       status.role === 'manager'
         ? `This manager leaves the Raft group first; ${reachable - 1} of ${status.managers - 1} managers stay reachable.`
