@@ -499,6 +499,7 @@ export class SkepDaemon implements SkepService {
     const member = view.members.find((m) => m.nodeId === node.id && m.role !== 'learner');
     return {
       id: node.id,
+      ...(node.version !== undefined ? { version: node.version } : {}),
       createdAt: node.createdAt,
       updatedAt: node.updatedAt,
       spec: node.spec,

@@ -13,6 +13,8 @@ export interface ClusterRecord {
 
 export interface NodeRecord {
   readonly id: string;
+  /** Bumped by every change to the record (Docker's Version.Index); absent in stores written before it. */
+  readonly version?: number;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly spec: { readonly role: NodeRole; readonly availability: NodeAvailability; readonly labels: Readonly<Record<string, string>> };
@@ -88,7 +90,8 @@ export class SwarmStore {
 }
 
 function withNode(state: SwarmState, node: NodeRecord): SwarmState {
-  return { ...state, nodes: { ...state.nodes, [node.id]: node } };
+  const version = (state.nodes[node.id]?.version ?? 0) + 1;
+  return { ...state, nodes: { ...state.nodes, [node.id]: { ...node, version } } };
 }
 
 export function applyCommand(state: SwarmState, command: Command): { state: SwarmState; result: ApplyResult } {
@@ -96,7 +99,7 @@ export function applyCommand(state: SwarmState, command: Command): { state: Swar
   switch (command.op) {
     case 'cluster.create':
       if (state.cluster) return fail('the swarm already exists');
-      return { state: { cluster: command.cluster, nodes: { [command.node.id]: command.node }, removed: [] }, result: OK };
+      return { state: withNode({ cluster: command.cluster, nodes: {}, removed: [] }, command.node), result: OK };
     case 'node.register': {
       if (state.removed.includes(command.node.id)) return fail(`node ${command.node.id} was removed from the swarm`);
       const existing = state.nodes[command.node.id];
@@ -148,6 +151,7 @@ export function applyCommand(state: SwarmState, command: Command): { state: Swar
         nodes[node.id] = node.role === 'manager' && !keepsManager
           ? {
               ...node,
+              version: (node.version ?? 0) + 1,
               role: 'worker',
               spec: { ...node.spec, role: 'worker' },
               status: { ...node.status, state: 'down', message: 'left behind by --force-new-cluster' },
