@@ -135,6 +135,7 @@ describe('the CLI as Docker has it', () => {
         expect(Object.keys(node?.['Description'] ?? {})).toEqual(NODE_INSPECT_KEYS.description);
         expect(Object.keys(node?.['ManagerStatus'] ?? {})).toEqual(NODE_INSPECT_KEYS.managerStatus);
         expect(node?.['Spec']).toMatchObject({ Role: 'manager', Availability: 'active' });
+        expect(node?.['Version']?.['Index']).toBeGreaterThan(0);
         expect(node?.['Status']).toMatchObject({ State: 'ready', Addr: m1.ip });
         expect(node?.['ManagerStatus']).toEqual({ Leader: true, Reachability: 'reachable', Addr: m1.addr });
       },
