@@ -33,7 +33,7 @@ function runWithEnv(cli: string, args: readonly string[], env: Record<string, st
 }
 
 describe('the CLI as Docker has it', () => {
-  const cluster = new Cluster({ subnet: 47, heartbeatMs: 500 });
+  const cluster = new Cluster({ subnet: 113, heartbeatMs: 500 });
   let m1: SkepNode, m2: SkepNode, m3: SkepNode, w1: SkepNode, spare: SkepNode;
   const servers: net.Server[] = [];
   const cli = (): string => path.join(cluster.root, 'skep.mjs');
@@ -214,23 +214,23 @@ describe('the CLI as Docker has it', () => {
 
   test('join errors name the address: refused, not Skep, nothing answering', async () => {
     const token = await cluster.token(m1, 'worker');
-    const refusedAddr = '127.0.47.90:1';
+    const refusedAddr = '127.0.113.90:1';
     const refused = await spare.cliWith({ stdin: token }, 'swarm', 'join', '--token-stdin', '--listen-addr', spare.addr, refusedAddr);
     expect(refused).toEqual({ code: 1, stdout: '', stderr: `Error response from daemon: ${refusedAddr} refused the connection: nothing listens on that port. Check the port (a swarm's default is 2377) and that the manager runs "skep daemon".\n` });
 
     // A web server where the manager should be: OpenSSL's "wrong version number" must not show.
     const http = net.createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
     servers.push(http);
-    await new Promise<void>((resolve) => http.listen(0, '127.0.47.91', resolve));
-    const httpAddr = `127.0.47.91:${(http.address() as net.AddressInfo).port}`;
+    await new Promise<void>((resolve) => http.listen(0, '127.0.113.91', resolve));
+    const httpAddr = `127.0.113.91:${(http.address() as net.AddressInfo).port}`;
     const notSkep = await spare.cliWith({ stdin: token }, 'swarm', 'join', '--token-stdin', '--listen-addr', spare.addr, httpAddr);
     expect(notSkep.stderr).toBe(`Error response from daemon: ${httpAddr} answered, but not as a Skep swarm manager (it does not speak Skep's TLS). Check that it is the manager's cluster address, as "skep swarm join-token" prints it.\n`);
 
     // A port that accepts TCP and then says nothing: a TLS handshake that never comes is "not Skep".
     const silent = net.createServer(() => undefined);
     servers.push(silent);
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.47.92', resolve));
-    const silentAddr = `127.0.47.92:${(silent.address() as net.AddressInfo).port}`;
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.113.92', resolve));
+    const silentAddr = `127.0.113.92:${(silent.address() as net.AddressInfo).port}`;
     const quiet = await spare.cliWith({ stdin: token }, 'swarm', 'join', '--token-stdin', '--listen-addr', spare.addr, silentAddr);
     expect(quiet.stderr).toMatch(/answered, but not as a Skep swarm manager/);
     expect(await spare.status()).toEqual({ state: 'inactive' });
@@ -238,15 +238,15 @@ describe('the CLI as Docker has it', () => {
 
   test('join to an address whose TCP never connects says nothing answered (not "no TLS handshake")', async () => {
     // A listener with a backlog of one in a stopped process: once its queue is full, SYNs go unanswered.
-    const holder: ChildProcess = spawn(process.execPath, ['-e', "require('net').createServer().listen({host:'127.0.47.93',port:0,backlog:1},function(){console.log(this.address().port)})"], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const holder: ChildProcess = spawn(process.execPath, ['-e', "require('net').createServer().listen({host:'127.0.113.93',port:0,backlog:1},function(){console.log(this.address().port)})"], { stdio: ['ignore', 'pipe', 'inherit'] });
     const fillers: net.Socket[] = [];
     try {
       const port = await new Promise<number>((resolve) => holder.stdout?.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
       process.kill(holder.pid as number, 'SIGSTOP');
-      const address = `127.0.47.93:${port}`;
+      const address = `127.0.113.93:${port}`;
       // Fill the accept queue until a connection no longer completes.
       for (let i = 0; i < 16; i++) {
-        const socket = net.connect({ host: '127.0.47.93', port });
+        const socket = net.connect({ host: '127.0.113.93', port });
         fillers.push(socket);
         const connected = await new Promise<boolean>((resolve) => {
           socket.once('connect', () => resolve(true));
