@@ -90,6 +90,17 @@ export const ERROR_CATALOG = {
     `unknown role ${role}`),
   CONTROL_HOST_UNSUPPORTED: entry(false, (address: string) =>
     `unsupported daemon address "${address}" (from -H or SKEP_HOST): give the daemon's control socket as a path or unix:///PATH.`),
+  // docker/cli cli/cobra.go FlagErrorFunc and cli/required.go: a wrong command line, with its usage.
+  FLAG_ERROR: entry(false, (detail: string, useLine: string, path: string) =>
+    `${detail}\n\nUsage:  ${useLine}\n\nRun '${path} --help' for more information`),
+  ARGS_AT_LEAST: entry(false, (path: string, count: number, useLine: string) =>
+    `skep: '${path}' requires at least ${count} ${count === 1 ? 'argument' : 'arguments'}\n\nUsage:  ${useLine}\n\nSee '${path} --help' for more information`),
+  ARGS_EXACTLY: entry(false, (path: string, count: number, useLine: string) =>
+    `skep: '${path}' requires ${count} ${count === 1 ? 'argument' : 'arguments'}\n\nUsage:  ${useLine}\n\nRun '${path} --help' for more information`),
+  ARGS_NONE: entry(false, (path: string, useLine: string) =>
+    `skep: '${path}' accepts no arguments\n\nUsage:  ${useLine}\n\nRun '${path} --help' for more information`),
+  UNKNOWN_COMMAND: entry(false, (path: string) =>
+    `skep: unknown command: ${path}\n\nRun 'skep --help' for more information`),
   UNKNOWN_SHELL: entry(false, (shell: string) =>
     `unsupported shell "${shell}": use bash, zsh or fish`),
 

@@ -14,6 +14,7 @@ import { nodeCommand } from './node-commands.js';
 import { cliError, describeError } from './output.js';
 import { swarmCommand } from './swarm-commands.js';
 import { runUi } from './ui-command.js';
+import { useDockerUsageErrors, type UsageFailure } from './usage-errors.js';
 import { runVersion } from './version-command.js';
 
 function portNumber(value: string): number {
@@ -33,8 +34,7 @@ const program = new Command()
   .usage('[OPTIONS] COMMAND')
   .description('A self-hosted swarm for the machines of your home lab.')
   .version(SKEP_VERSION, '-v, --version', 'Print version information and quit')
-  .option('-H, --host <string>', 'Daemon socket to connect to: a path or unix:///PATH (or SKEP_HOST, as DOCKER_HOST)')
-  .showHelpAfterError();
+  .option('-H, --host <string>', 'Daemon socket to connect to: a path or unix:///PATH (or SKEP_HOST, as DOCKER_HOST)');
 
 /** -H, else SKEP_HOST, else the default socket; like DOCKER_HOST, but only the local control socket. */
 function daemonAddress(): string {
@@ -114,11 +114,25 @@ program
 
 useDockerHelp(program);
 
+/** Thrown out of commander's parsing: carries Docker's exit status for a wrong command line. */
+class UsageExit extends Error {
+  constructor(readonly failure: UsageFailure) {
+    super(failure.error?.message ?? '');
+  }
+}
+useDockerUsageErrors(program, (failure) => {
+  throw new UsageExit(failure);
+});
+
 program
   .parseAsync(process.argv)
   .then(() => openClient?.close())
   .catch((error: unknown) => {
-    process.stderr.write(describeError(error) + '\n');
     openClient?.close();
+    if (error instanceof UsageExit) {
+      if (error.failure.error) process.stderr.write(describeError(error.failure.error) + '\n');
+      process.exit(error.failure.exitCode);
+    }
+    process.stderr.write(describeError(error) + '\n');
     process.exit(1);
   });

@@ -210,7 +210,13 @@ describe('the CLI as Docker has it', () => {
     },
   ];
 
-  test.each([...listing, ...inspect, ...labels, ...joining])('$name', runCase);
+  const usage: Case[] = [
+    { name: 'an unknown flag: the usage line, exit 125', args: () => ['node', 'ls', '--bogus'], expect: (r) => expect(r).toEqual({ code: 125, stdout: '', stderr: DOCKER.unknownFlag.text }) },
+    { name: 'a missing argument', args: () => ['node', 'inspect'], expect: refusedWith(DOCKER.requiresAtLeast.text) },
+    { name: 'an argument too many', args: () => ['node', 'ls', 'extra'], expect: refusedWith(DOCKER.acceptsNoArguments.text) },
+  ];
+
+  test.each([...listing, ...inspect, ...labels, ...joining, ...usage])('$name', runCase);
 
   test('join errors name the address: refused, not Skep, nothing answering', async () => {
     const token = await cluster.token(m1, 'worker');
