@@ -384,8 +384,6 @@ export class SkepDaemon implements SkepService {
 
   swarmJoinToken(role: NodeRole, rotate: boolean): Promise<JoinTokenResult> {
     return this.managerCall(async (manager, running) => {
-      // A read like node ls: answered only while the swarm has a leader.
-      if (!rotate) await manager.readBarrier();
       if (rotate) {
         const tokens = new JoinTokens(this.cluster(manager).ca.certPem, this.cluster(manager).tokenSecrets);
         tokens.rotate(role);
