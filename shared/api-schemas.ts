@@ -7,8 +7,29 @@ import type { MethodName, MethodParams } from './api.js';
 const address = z.string().min(1).max(300);
 const nodeRef = z.string().min(1).max(200);
 const role = z.enum(['manager', 'worker']);
-// Label keys as Docker accepts them: no '=' and no whitespace.
-const labelKey = z.string().min(1).max(200).regex(/^[^=\s]+$/, 'a label key has no "=" and no spaces');
+
+/**
+ * The most one node's labels may take, keys and values together, in UTF-8 bytes. Docker sets no
+ * bound of its own; Skep states one because labels travel in every node list, heartbeat answer
+ * and Raft snapshot.
+ */
+export const MAX_NODE_LABEL_BYTES = 64 * 1024;
+
+export function nodeLabelBytes(labels: Readonly<Record<string, string>>): number {
+  let bytes = 0;
+  for (const [key, value] of Object.entries(labels)) bytes += utf8Length(key) + utf8Length(value);
+  return bytes;
+}
+
+function utf8Length(text: string): number {
+  return new TextEncoder().encode(text).length;
+}
+
+// Label keys and values as Docker's node update accepts them (spaces included); the total is
+// checked against MAX_NODE_LABEL_BYTES where the labels are merged.
+// Each string may be larger than the bound, so that a request past it gets the catalog's message.
+const labelString = z.string().max(4 * MAX_NODE_LABEL_BYTES);
+const labelKey = labelString.min(1);
 
 const machineTarget = z.strictObject({
   user: z.string().min(1).max(32),
@@ -48,8 +69,8 @@ export const METHOD_PARAMS: { readonly [M in MethodName]: z.ZodType<MethodParams
     nodeRef,
     z.strictObject({
       availability: z.enum(['active', 'pause', 'drain']).optional(),
-      labelAdd: z.record(labelKey, z.string().max(1000)).optional(),
-      labelRm: z.array(labelKey).max(100).optional(),
+      labelAdd: z.record(labelKey, labelString).optional(),
+      labelRm: z.array(labelKey).max(1000).optional(),
     }),
   ]),
   machineHostKey: z.tuple([machineTarget]),

@@ -42,6 +42,10 @@ export const ERROR_CATALOG = {
     'This node is not a swarm manager. Use "skep swarm init" or "skep swarm join" to connect this node to swarm and try again.'),
   LISTEN_FAILED: entry(false, (address: string, reason: string) =>
     `could not listen on ${address}: ${reason}`),
+  // moby daemon/cluster/swarm.go Leave(): every manager is refused without --force. (Docker's
+  // last-manager text ends with one more space, which a terminal doesn't show.)
+  LEAVE_MANAGER: entry(true, () =>
+    'You are attempting to leave the swarm on a node that is participating as a manager. The only way to restore a swarm that has lost consensus is to reinitialize it with `--force-new-cluster`. Use `--force` to suppress this message.'),
   LEAVE_LAST_MANAGER: entry(true, () =>
     'You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.'),
   LEAVE_LOSES_QUORUM: entry(true, (remaining: number, total: number) =>
@@ -58,10 +62,15 @@ export const ERROR_CATALOG = {
     `node ${node} not found`),
   NODE_AMBIGUOUS: entry(false, (node: string, matches: number) =>
     `node ${node} is ambiguous (${matches} matches found)`),
-  NODE_LABEL_NOT_FOUND: entry(false, (key: string) =>
-    `key ${key} doesn't exist in node's labels`),
   INVALID_JOIN_TOKEN: entry(false, () =>
     'invalid join token'),
+  // docker/cli cli/command/node/update.go mergeNodeUpdate; opts/opts.go ValidateLabel.
+  LABEL_NOT_FOUND: entry(false, (key: string) =>
+    `key ${key} doesn't exist in node's labels`),
+  LABEL_EMPTY_KEY: entry(false, (label: string) =>
+    `invalid label '${label}': empty name`),
+  LABELS_TOO_LARGE: entry(false, (node: string, bytes: number, limitBytes: number) =>
+    `the labels of node ${node} would take ${bytes} bytes; a node's labels (keys and values together) may take at most ${limitBytes} bytes. Remove some with --label-rm, or keep long values elsewhere.`),
   NO_LEADER: entry(false, () =>
     'The swarm does not have a leader. It\'s possible that too few managers are online. Make sure more than half of the managers are online.'),
 
@@ -72,6 +81,47 @@ export const ERROR_CATALOG = {
     'This node was removed from the swarm. Use "skep swarm leave --force" to clean up its swarm state, then join again with a new token.'),
   SWARM_FAILED: entry(false, (reason: string, remedy: string) =>
     `This node's swarm manager has stopped: ${reason}. ${remedy}`),
+  // The command line's own refusals (printed without "Error response from daemon").
+  TEMPLATE_ERROR: entry(false, (detail: string) => detail),
+  PRETTY_WITH_FORMAT: entry(false, () =>
+    'cannot supply extra formatting options to the pretty template'),
+  FILTER_FORMAT: entry(false, (value: string) =>
+    `invalid argument "${value}" for "-f, --filter" flag: bad format of filter (expected name=value)`),
+  INVALID_FILTER: entry(false, (name: string) =>
+    `invalid filter '${name}'`),
+  INVALID_ROLE_FILTER: entry(false, (value: string) =>
+    `Invalid role filter: '${value}'`),
+  INVALID_MEMBERSHIP_FILTER: entry(false, (value: string) =>
+    `Invalid membership filter: '${value}'`),
+  TOKEN_SOURCE: entry(false, () =>
+    'give the join token with exactly one of --token, --token-file or --token-stdin'),
+  TOKEN_FILE_UNREADABLE: entry(false, (file: string, reason: string) =>
+    `could not read the join token from ${file}: ${reason}. Save it there with "skep swarm join-token -q worker > FILE" on a manager, or pass it with --token-stdin.`),
+  UNKNOWN_ROLE: entry(false, (role: string) =>
+    `unknown role ${role}`),
+  CONTROL_HOST_UNSUPPORTED: entry(false, (address: string) =>
+    `unsupported daemon address "${address}" (from -H or SKEP_HOST): give the daemon's control socket as a path or unix:///PATH.`),
+  // docker/cli cli/cobra.go FlagErrorFunc and cli/required.go: a wrong command line, with its usage.
+  FLAG_ERROR: entry(false, (detail: string, useLine: string, path: string) =>
+    `${detail}\n\nUsage:  ${useLine}\n\nRun '${path} --help' for more information`),
+  ARGS_AT_LEAST: entry(false, (path: string, count: number, useLine: string) =>
+    `skep: '${path}' requires at least ${count} ${count === 1 ? 'argument' : 'arguments'}\n\nUsage:  ${useLine}\n\nSee '${path} --help' for more information`),
+  ARGS_EXACTLY: entry(false, (path: string, count: number, useLine: string) =>
+    `skep: '${path}' requires ${count} ${count === 1 ? 'argument' : 'arguments'}\n\nUsage:  ${useLine}\n\nRun '${path} --help' for more information`),
+  ARGS_NONE: entry(false, (path: string, useLine: string) =>
+    `skep: '${path}' accepts no arguments\n\nUsage:  ${useLine}\n\nRun '${path} --help' for more information`),
+  UNKNOWN_COMMAND: entry(false, (path: string) =>
+    `skep: unknown command: ${path}\n\nRun 'skep --help' for more information`),
+  UNKNOWN_SHELL: entry(false, (shell: string) =>
+    `unsupported shell "${shell}": use bash, zsh or fish`),
+
+  // Joining: what went wrong at the address, in words a person can act on.
+  JOIN_CONNECTION_REFUSED: entry(false, (address: string) =>
+    `${address} refused the connection: nothing listens on that port. Check the port (a swarm's default is 2377) and that the manager runs "skep daemon".`),
+  JOIN_NOTHING_ANSWERS: entry(false, (address: string, seconds: number) =>
+    `nothing answered at ${address} within ${seconds} s: no TCP connection could be made. Check the address, that the machine is on, and that no firewall blocks the port.`),
+  JOIN_NOT_A_MANAGER: entry(false, (address: string) =>
+    `${address} answered, but not as a Skep swarm manager (it does not speak Skep's TLS). Check that it is the manager's cluster address, as "skep swarm join-token" prints it.`),
 
   // Transport and PKI
   PEER_UNREACHABLE: entry(false, (address: string, reason: string) =>

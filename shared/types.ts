@@ -53,6 +53,8 @@ export interface NodeDescription {
 /** One machine in the swarm, as `skep node inspect` shows it. */
 export interface SwarmNode {
   readonly id: string;
+  /** The store's version of this node: it changes with every update (Docker's Version.Index). */
+  readonly version?: number;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly spec: {

@@ -1,7 +1,7 @@
-// How the CLI prints: tables with upper-case headers as Docker's, errors prefixed the same way
-// every time, and one exit path.
-import { SkepError } from '../../shared/errors.js';
+// How the CLI prints: errors prefixed the same way every time, and one exit path.
+import { skepError, SkepError, type ErrorCode } from '../../shared/errors.js';
 
+/** A plain table in Docker's layout (columns three spaces apart), for listings without --format. */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
   const line = (cells: readonly string[]): string =>
@@ -13,10 +13,26 @@ export function print(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : text + '\n');
 }
 
+/** Refusals the command line makes itself; Docker prints those without "Error response from daemon". */
+const clientSide = new WeakSet<SkepError>();
+
+/** The catalog's error, raised by the CLI itself (not by the daemon). */
+export function cliError<C extends ErrorCode>(code: C, ...args: Parameters<typeof skepError<C>> extends [C, ...infer A] ? A : never): SkepError {
+  const error = (skepError as (code: C, ...rest: unknown[]) => SkepError)(code, ...args);
+  clientSide.add(error);
+  return error;
+}
+
+/**
+ * Refusals Docker's CLI makes on its own side although Skep's daemon makes them (docker/cli
+ * cli/command/node/update.go checks --label-rm against the node it inspected).
+ */
+const DOCKER_CLIENT_SIDE: ReadonlySet<ErrorCode> = new Set(['DAEMON_UNREACHABLE', 'LABEL_NOT_FOUND', 'LABEL_EMPTY_KEY']);
+
 /** Daemon refusals read as Docker's ("Error response from daemon: …"); a dead daemon says so plainly. */
 export function describeError(error: unknown): string {
   if (error instanceof SkepError) {
-    if (error.code === 'DAEMON_UNREACHABLE' || error.code === 'CONTROL_SOCKET_UNSAFE') return error.message;
+    if (DOCKER_CLIENT_SIDE.has(error.code) || clientSide.has(error) || error.code === 'DAEMON_UNREACHABLE' || error.code === 'CONTROL_SOCKET_UNSAFE') return error.message;
     return `Error response from daemon: ${error.message}`;
   }
   return `Error: ${error instanceof Error ? error.message : String(error)}`;

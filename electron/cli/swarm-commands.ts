@@ -1,9 +1,10 @@
 // `skep swarm …`: init, join, leave, join-token, status — Docker's words and output.
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
+import { skepError } from '../../shared/errors.js';
 import type { NodeRole } from '../../shared/types.js';
 import type { ClientFactory } from './client-factory.js';
-import { print } from './output.js';
+import { cliError, print } from './output.js';
 
 function joinCommand(token: string, managerAddr: string): string {
   return `    skep swarm join --token ${token} ${managerAddr}`;
@@ -18,17 +19,38 @@ async function readStdin(): Promise<string> {
 /** --token, --token-file or --token-stdin: the last two keep the secret out of argv and shell history. */
 async function tokenFrom(options: { token?: string; tokenFile?: string; tokenStdin?: boolean }): Promise<string> {
   const given = [options.token !== undefined, options.tokenFile !== undefined, options.tokenStdin === true].filter(Boolean).length;
-  if (given !== 1) throw new Error('give the join token with exactly one of --token, --token-file or --token-stdin');
-  if (options.token !== undefined) return options.token.trim();
-  if (options.tokenFile !== undefined) return (await readFile(options.tokenFile, 'utf8')).trim();
-  return (await readStdin()).trim();
+  if (given !== 1) throw cliError('TOKEN_SOURCE');
+  let token: string;
+  if (options.token !== undefined) token = options.token.trim();
+  else if (options.tokenFile !== undefined) token = (await readTokenFile(options.tokenFile)).trim();
+  else token = (await readStdin()).trim();
+  // swarmkit's CA server answers an empty token with this text (ca/server.go); say it before dialing.
+  if (token === '') throw skepError('JOIN_TOKEN_REJECTED');
+  return token;
+}
+
+const FILE_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+};
+
+async function readTokenFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    throw cliError('TOKEN_FILE_UNREADABLE', file, FILE_ERRORS[code] ?? 'it could not be read');
+  }
 }
 
 export function swarmCommand(client: ClientFactory): Command {
-  const swarm = new Command('swarm').description('Manage Swarm');
+  const swarm = new Command('swarm').description('Manage Swarm').usage('COMMAND');
 
   swarm
     .command('init')
+    .usage('[OPTIONS]')
     .description('Initialize a swarm')
     .option('--listen-addr <addr>', 'Listen address (format: <ip|interface>[:port])', '0.0.0.0:2377')
     .option('--advertise-addr <addr>', 'Advertised address (format: <ip|interface>[:port])')
@@ -55,8 +77,9 @@ export function swarmCommand(client: ClientFactory): Command {
 
   swarm
     .command('join')
+    .usage('[OPTIONS] HOST:PORT')
     .description('Join a swarm as a node and/or manager')
-    .argument('<host:port>', 'a manager of the swarm')
+    .argument('<host:port>')
     .option('--token <token>', 'Token for entry into the swarm')
     .option('--token-file <file>', 'Read the token from a file')
     .option('--token-stdin', 'Read the token from standard input')
@@ -75,6 +98,7 @@ export function swarmCommand(client: ClientFactory): Command {
 
   swarm
     .command('leave')
+    .usage('[OPTIONS]')
     .description('Leave the swarm')
     .option('-f, --force', 'Force this node to leave the swarm, ignoring warnings')
     .action(async (options: { force?: boolean }) => {
@@ -84,12 +108,13 @@ export function swarmCommand(client: ClientFactory): Command {
 
   swarm
     .command('join-token')
+    .usage('[OPTIONS] (worker|manager)')
     .description('Manage join tokens')
-    .argument('<role>', 'worker or manager')
+    .argument('<role>')
     .option('-q, --quiet', 'Only display token')
     .option('--rotate', 'Rotate join token')
     .action(async (role: string, options: { quiet?: boolean; rotate?: boolean }) => {
-      if (role !== 'worker' && role !== 'manager') throw new Error(`unknown role ${role}`);
+      if (role !== 'worker' && role !== 'manager') throw cliError('UNKNOWN_ROLE', role);
       const result = await client().swarmJoinToken(role as NodeRole, options.rotate === true);
       if (options.quiet) return print(result.token);
       const lines = options.rotate ? [`Successfully rotated ${role} join token.`, ''] : [];
@@ -99,6 +124,7 @@ export function swarmCommand(client: ClientFactory): Command {
 
   swarm
     .command('status')
+    .usage('[OPTIONS]')
     .description('Display the Raft group and this node\'s part in it')
     .addOption(new Option('--format <format>', 'Format the output').choices(['json', 'table']).default('table'))
     .action(async (options: { format: string }) => {

@@ -378,6 +378,8 @@ export class SkepDaemon implements SkepService {
         if (!force) {
           if (isLastManager(reachable, unreachable)) throw skepError('LEAVE_LAST_MANAGER');
           if (removalLosesQuorum(reachable, unreachable)) throw skepError('LEAVE_LOSES_QUORUM', reachable - 1, voters.length);
+          // Docker refuses every manager's leave without --force, also in a healthy swarm.
+          throw skepError('LEAVE_MANAGER');
         }
         if (voters.length > 1 && hasQuorum(reachable, voters.length)) {
           // Leave Raft properly: the leader demotes us (transferring leadership first if it is us).

@@ -5,7 +5,6 @@
 //  - SIGSTOP/SIGCONT a manager; stop two of three: a write fails fast with the no-leader error; restart: heals.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { skepError } from '../../shared/errors.js';
-import type { SwarmNode } from '../../shared/types.js';
 import { Cluster, daemonErrorLine, expectOk, labelAdd, managerCounts, sleep, waitUntil, type SkepNode } from './harness.js';
 
 /** Healthy: one leader all agree on, the other managers Reachable, every node (the worker too) Ready. */
@@ -159,8 +158,8 @@ describe('failover, quorum loss and durability with three managers', () => {
     console.log(`durability: ${writing.attempted()} label writes attempted, ${acked.size} acknowledged`);
 
     for (const m of managers) {
-      const inspected = JSON.parse(expectOk(await m.cli('node', 'inspect', target), `node inspect on ${m.name}`).stdout) as SwarmNode[];
-      const labels = inspected[0]?.spec.labels ?? {};
+      const inspected = JSON.parse(expectOk(await m.cli('node', 'inspect', target), `node inspect on ${m.name}`).stdout) as { Spec: { Labels: Record<string, string> } }[];
+      const labels = inspected[0]?.Spec.Labels ?? {};
       const missing = [...acked].filter(([k, v]) => labels[k] !== v).map(([k]) => k);
       expect(missing, `acknowledged labels missing on ${m.name}`).toEqual([]);
     }

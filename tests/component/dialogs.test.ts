@@ -173,6 +173,9 @@ describe('quorum math before acting', () => {
     expect(planLeave(status({ managers: 2, reachableManagers: 2 }), SELF).kind).toBe('leave-loses-quorum');
     expect(planLeave(status({ managers: 5, reachableManagers: 4 }), SELF).kind).toBe('leave');
     expect(planLeave(status({ managers: 5, reachableManagers: 3 }), SELF).kind).toBe('leave-loses-quorum');
+    // The node refuses a manager's plain leave (Docker's LEAVE_MANAGER): the dialog is the confirmation, so it leaves with force.
+    expect(planLeave(status(), SELF).proceed).toEqual({ kind: 'leave', force: true });
+    expect(planLeave(status({ role: 'worker', managers: 0, reachableManagers: 0 }), SELF).proceed).toEqual({ kind: 'leave', force: false });
   });
 
   it('lets a demotion through when quorum holds without the node', () => {
@@ -195,6 +198,7 @@ describe('quorum math before acting', () => {
   it("maps the node's refusals to the same dialogs, keeping the node's words", () => {
     const context = { status: status(), nodes: NODES, self: SELF };
     const cases = [
+      [skepError('LEAVE_MANAGER'), 'leave', undefined],
       [skepError('LEAVE_LAST_MANAGER'), 'leave-last-manager', undefined],
       [skepError('LEAVE_LOSES_QUORUM', 1, 3), 'leave-loses-quorum', undefined],
       [skepError('DEMOTE_LAST_MANAGER'), 'demote-last-manager', bravo],

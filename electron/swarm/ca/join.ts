@@ -12,6 +12,7 @@ import type { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { SkepError, skepError } from '../../../shared/errors.js';
 import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
   RpcServer,
   connectBootstrap,
   isNodeId,
@@ -24,6 +25,7 @@ import {
   type ServerOnlyCredentials,
 } from '../../net/index.js';
 import { newNodeId } from './ids.js';
+import { describeJoinFailure } from './join-errors.js';
 import {
   MAX_CSR_PEM_BYTES,
   certificateMatchesKey,
@@ -171,6 +173,8 @@ export async function joinCluster(options: JoinOptions): Promise<JoinResult> {
       verifyServerCertificate(peerCertificate, caCertPem, now());
       pinnedCa = caCertPem;
     },
+  }).catch(async (error: unknown) => {
+    throw await describeJoinFailure(options.address, error, options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
   });
   try {
     const ca = pinnedCa as string | null;

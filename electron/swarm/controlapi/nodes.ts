@@ -1,6 +1,7 @@
 // The control API for nodes (`skep node …`), on any manager: reads from the store after a read
 // barrier, writes through the proposer, with Docker's refusals and quorum math before acting.
 import { skepError } from '../../../shared/errors.js';
+import { MAX_NODE_LABEL_BYTES, nodeLabelBytes } from '../../../shared/api-schemas.js';
 import { hasQuorum } from '../../../shared/quorum.js';
 import type { NodeUpdate, RaftView, SwarmNode } from '../../../shared/types.js';
 import type { Proposer } from '../state/proposer.js';
@@ -22,15 +23,16 @@ function iso(): string {
 export class NodeControl {
   constructor(private readonly deps: NodeControlDeps) {}
 
+  // As Docker's manager sends reads to the leader: without one, a read fails (NO_LEADER).
   async list(): Promise<SwarmNode[]> {
-    await this.deps.readBarrier().catch(() => undefined);
+    await this.deps.readBarrier();
     return Object.values(this.deps.state().nodes)
       .map((node) => this.toSwarmNode(node))
       .sort((a, b) => a.description.hostname.localeCompare(b.description.hostname) || a.id.localeCompare(b.id));
   }
 
   async inspect(ref: string): Promise<SwarmNode> {
-    await this.deps.readBarrier().catch(() => undefined);
+    await this.deps.readBarrier();
     return this.toSwarmNode(this.resolve(ref));
   }
 
@@ -64,7 +66,10 @@ export class NodeControl {
     // As Docker's CLI: a label to remove must exist once the added labels are in.
     const labels = { ...node.spec.labels, ...update.labelAdd };
     const missing = update.labelRm?.find((key) => !Object.hasOwn(labels, key));
-    if (missing !== undefined) throw skepError('NODE_LABEL_NOT_FOUND', missing);
+    if (missing !== undefined) throw skepError('LABEL_NOT_FOUND', missing);
+    for (const key of update.labelRm ?? []) delete labels[key];
+    const labelBytes = nodeLabelBytes(labels);
+    if (labelBytes > MAX_NODE_LABEL_BYTES) throw skepError('LABELS_TOO_LARGE', node.id, labelBytes, MAX_NODE_LABEL_BYTES);
     await this.deps.proposer.propose({
       op: 'node.spec',
       id: node.id,
@@ -95,6 +100,7 @@ export class NodeControl {
     const member = view.members.find((m) => m.nodeId === node.id && m.role !== 'learner');
     return {
       id: node.id,
+      ...(node.version !== undefined ? { version: node.version } : {}),
       createdAt: node.createdAt,
       updatedAt: node.updatedAt,
       spec: node.spec,

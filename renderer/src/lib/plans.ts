@@ -108,6 +108,7 @@ export function planLeave(status: ActiveStatus, self: Subject, message?: { code:
   return {
     kind: 'leave',
     title: 'Leave the swarm?',
+    ...(message?.code === 'LEAVE_MANAGER' ? { message: message.text } : {}),
     facts: [
       status.role === 'manager'
         ? `This manager leaves the Raft group first; ${reachable - 1} of ${status.managers - 1} managers stay reachable.`
@@ -116,7 +117,9 @@ export function planLeave(status: ActiveStatus, self: Subject, message?: { code:
     ],
     confirm: { label: 'Leave', destructive: true },
     cancelLabel: 'Cancel',
-    proceed: { kind: 'leave', force: false },
+    // The node refuses a manager's leave without force (LEAVE_MANAGER, as Docker does); this
+    // dialog is the confirmation that force stands for.
+    proceed: { kind: 'leave', force: status.role === 'manager' },
   };
 }
 
@@ -259,6 +262,7 @@ export function planForError(error: SkepError, context: RefusalContext): DialogP
   const status = context.status;
   if (!status) return undefined;
   switch (error.code) {
+    case 'LEAVE_MANAGER':
     case 'LEAVE_LAST_MANAGER':
     case 'LEAVE_LOSES_QUORUM':
       return planLeave(status, context.self, refusal);

@@ -210,7 +210,7 @@ describe('NodeControl: update', () => {
   it('refuses to remove a label the node does not have, as Docker does, and changes nothing', async () => {
     const f = await nodeControl([nodeRecord(M1, { role: 'manager' }), nodeRecord(W1, { hostname: 'w1', labels: { keep: '1' } })]);
     const error = await refused(f.control.update('w1', { labelAdd: { zone: 'east' }, labelRm: ['keep', 'nosuch'] }));
-    expect(error.code).toBe('NODE_LABEL_NOT_FOUND');
+    expect(error.code).toBe('LABEL_NOT_FOUND');
     expect(error.message).toBe('key nosuch doesn\'t exist in node\'s labels');
     expect(f.proposer.proposed).toEqual([]);
     // A label added in the same update may be removed in it too.
