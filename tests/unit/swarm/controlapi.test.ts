@@ -112,12 +112,15 @@ describe('NodeControl.resolve: as Docker resolves node names', () => {
 });
 
 describe('NodeControl: list and inspect', () => {
-  it('lists by hostname, with manager status for voters only, even when the read barrier fails', async () => {
+  it('lists by hostname, with manager status for voters only; without a leader the read fails, as Docker\'s', async () => {
     const f = await nodeControl(
       [nodeRecord(M1, { hostname: 'c-manager', role: 'manager' }), nodeRecord(M2, { hostname: 'a-manager', role: 'manager' }), nodeRecord(W1, { hostname: 'b-worker' })],
       [member(M1, true, 'leader'), member(M2, false), member(W1, true, 'learner')],
     );
     f.barrierFails = true;
+    await expect(f.control.list()).rejects.toThrow();
+    await expect(f.control.inspect('b-worker')).rejects.toThrow();
+    f.barrierFails = false;
     const nodes = await f.control.list();
     expect(nodes.map((n) => n.description.hostname)).toEqual(['a-manager', 'b-worker', 'c-manager']);
     expect(nodes[0]?.managerStatus).toEqual({ leader: false, reachability: 'unreachable', addr: '10.0.0.1:4789' });
