@@ -83,6 +83,7 @@ export interface MachineFacts {
 
 export type PlanStepId =
   | 'install-node'
+  | 'install-docker'
   | 'copy-bundle'
   | 'install-service'
   | 'start-agent'

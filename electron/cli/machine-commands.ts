@@ -141,7 +141,7 @@ export function machineCommand(client: ClientFactory): Command {
       .addOption(new Option('--role <role>', 'Role of the new node').choices(['worker', 'manager']).default('worker'))
       .option('--accept-host-key <fingerprint>', 'Trust this host key (SHA256:…) without asking')
       .option('--replace-host-key <fingerprint>', 'The machine was reinstalled: trust its new host key (SHA256:…)')
-      .option('--install-missing', 'Install a missing Node.js from the distribution\'s packages')
+      .option('--install-missing', 'Install a missing Node.js or Docker Engine from the distribution\'s packages')
       .option('-y, --yes', 'Run the plan without asking'),
   ).action(async (machineTarget: MachineTarget, options: AddOptions) => {
     const api = client();

@@ -95,6 +95,7 @@ ${WAIT_FOR_SOCKET}`;
 
 export const STEP_TITLES: Record<PlanStepId, string> = {
   'install-node': 'Installing Node.js',
+  'install-docker': 'Installing Docker Engine',
   'copy-bundle': 'Copying the agent',
   'install-service': 'Installing the service',
   'start-agent': 'Starting the agent',
@@ -109,6 +110,17 @@ export async function runStep(step: PlanStepId, context: InstallContext): Promis
   switch (step) {
     case 'install-node':
       await mustSucceed(title, remote.root('DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs', [], onLine));
+      return;
+    case 'install-docker':
+      // Debian's package; started by systemd where there is one, by hand otherwise (as LAB-NOTES' hosts).
+      await mustSucceed(
+        title,
+        remote.root(
+          'DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io && if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then systemctl enable --now docker; else (setsid -f dockerd >/var/log/dockerd.log 2>&1 </dev/null); fi',
+          [],
+          onLine,
+        ),
+      );
       return;
     case 'copy-bundle': {
       const stage = await context.stage();

@@ -71,7 +71,7 @@ export function planInstall(input: PlanInput): InstallPlan {
   }
 
   const notes: string[] = [];
-  if (!facts.docker.present) notes.push('Docker Engine is not installed: the node joins, but runs no tasks until it is (apt-get install docker.io).');
+  if (!facts.docker.present && !input.installMissing) notes.push('Docker Engine is not installed: the node joins, but runs no tasks until it is (apt-get install docker.io, or add it again with consent to install what is missing).');
   else if (!facts.docker.reachable) notes.push(`Docker Engine ${facts.docker.version} is installed; Skep's agent talks to it as root.`);
   if (facts.docker.present) notes.push(`Docker Engine ${facts.docker.version} is left as it is (not restarted, not reconfigured).`);
   if (!facts.cgroupMemory) notes.push('The kernel\'s memory cgroup is off: memory limits won\'t apply (on a Raspberry Pi add cgroup_enable=memory to cmdline.txt).');
@@ -80,6 +80,9 @@ export function planInstall(input: PlanInput): InstallPlan {
 
   const steps: PlanStep[] = [];
   if (!facts.node.path) steps.push({ id: 'install-node', title: 'Install Node.js', why: `Skep's agent runs on Node.js ${MINIMUM_NODE_MAJOR}+; installed from the distribution's packages (apt-get install nodejs), as agreed.` });
+  if (!facts.docker.present && input.installMissing) {
+    steps.push({ id: 'install-docker', title: 'Install Docker Engine', why: 'Tasks run as containers on the machine\'s own engine; installed from the distribution\'s packages (apt-get install docker.io) and started, as agreed.' });
+  }
   const bundleChanged = facts.skep.bundleSha256 !== input.bundle.sha256;
   if (bundleChanged) {
     steps.push({

@@ -91,6 +91,16 @@ describe('the install plan', () => {
     expect(planInstall(input({ node: { path: '', version: '' } }, { installMissing: true })).steps[0]?.id).toBe('install-node');
   });
 
+  it('installs a missing Docker Engine only with consent; without it the node joins and says it runs no tasks', () => {
+    const without = planInstall(input({ docker: { present: false, version: '', snap: false, reachable: false } }));
+    expect(without.stop).toBeUndefined();
+    expect(without.steps.map((s) => s.id)).not.toContain('install-docker');
+    expect(without.notes.join(' ')).toContain('runs no tasks until it is');
+    const agreed = planInstall(input({ docker: { present: false, version: '', snap: false, reachable: false } }, { installMissing: true }));
+    expect(agreed.steps.map((s) => s.id)).toContain('install-docker');
+    expect(planInstall(input({}, { installMissing: true })).steps.map((s) => s.id)).not.toContain('install-docker');
+  });
+
   it('refuses a machine in another swarm', () => {
     const plan = planInstall(input({ skep: { installedVersion: '0.1.0', bundleSha256: 'a'.repeat(64), running: true, nodeId: 'n1', clusterId: 'other', known: true } }));
     expect(plan.stop?.code).toBe('SWARM_EXISTS');
