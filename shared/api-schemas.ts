@@ -2,6 +2,7 @@
 // api.ts so the renderer's bundle doesn't carry the validator it never uses.
 import { z } from 'zod';
 import type { MethodName, MethodParams } from './api.js';
+import type { ServiceSpecRequest } from './service-schema.js';
 
 /** Keyed by MethodName, so a method without a schema does not compile. */
 const address = z.string().min(1).max(300);
@@ -9,6 +10,11 @@ const nodeRef = z.string().min(1).max(200);
 const role = z.enum(['manager', 'worker']);
 // Label keys as Docker accepts them: no '=' and no whitespace.
 const labelKey = z.string().min(1).max(200).regex(/^[^=\s]+$/, 'a label key has no "=" and no spaces');
+
+const serviceRef = z.string().min(1).max(200);
+// The spec's own checks (Swarm's rules and texts) run in the control API; here only its outline.
+const serviceSpec = z.custom<ServiceSpecRequest>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), 'a service spec object');
+const refs = z.array(z.string().min(1).max(200)).max(100);
 
 export const METHOD_PARAMS: { readonly [M in MethodName]: z.ZodType<MethodParams<M>> } = {
   getSystemInfo: z.tuple([]),
@@ -30,6 +36,13 @@ export const METHOD_PARAMS: { readonly [M in MethodName]: z.ZodType<MethodParams
       labelRm: z.array(labelKey).max(100).optional(),
     }),
   ]),
+  serviceCreate: z.tuple([serviceSpec]),
+  serviceList: z.tuple([]),
+  serviceInspect: z.tuple([serviceRef]),
+  serviceUpdate: z.tuple([serviceRef, serviceSpec, z.strictObject({ rollback: z.boolean().optional() })]),
+  serviceScale: z.tuple([serviceRef, z.number().int().min(0).max(100_000)]),
+  serviceRemove: z.tuple([serviceRef]),
+  taskList: z.tuple([z.strictObject({ services: refs.optional(), nodes: refs.optional(), desiredState: z.enum(['running', 'shutdown', 'accepted']).optional() })]),
 };
 
 /** A WebSocket request frame (see wire.ts). Bounded so one frame can't ask for unbounded work. */

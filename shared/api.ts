@@ -1,6 +1,8 @@
 // The one contract between the UI and the node. Both transports (Electron IPC, WebSocket) and the
 // client the renderer uses are derived from the types and lists in this file, so they can't drift.
 import type { ErrorEnvelope } from './errors.js';
+import type { ServiceSpecRequest } from './service-schema.js';
+import type { Service, ServiceListEntry, Task, TaskFilter } from './services.js';
 import type { InitRequest, InitResult, JoinRequest, JoinResult, JoinTokenResult, NodeRole, NodeUpdate, SwarmNode, SwarmStatus, SystemInfo } from './types.js';
 
 /** Everything the UI can ask. Every method resolves with plain data or rejects with a SkepError. */
@@ -22,6 +24,18 @@ export interface SkepApi {
   nodeDemote(node: string): Promise<void>;
   nodeRemove(node: string, force: boolean): Promise<void>;
   nodeUpdate(node: string, update: NodeUpdate): Promise<void>;
+
+  // `skep service …` — a service is named by ID, unique ID prefix or name.
+  serviceCreate(spec: ServiceSpecRequest): Promise<{ id: string }>;
+  serviceList(): Promise<ServiceListEntry[]>;
+  serviceInspect(service: string): Promise<Service>;
+  /** A whole new spec (the CLI reads the current one and changes what its flags say); `rollback` puts the previous spec back. */
+  serviceUpdate(service: string, spec: ServiceSpecRequest, options: { rollback?: boolean }): Promise<void>;
+  serviceScale(service: string, replicas: number): Promise<void>;
+  /** Resolves with the removed service's ID. */
+  serviceRemove(service: string): Promise<string>;
+  /** `service ps` / `node ps`. */
+  taskList(filter: TaskFilter): Promise<Task[]>;
 }
 
 export type MethodName = keyof SkepApi;
@@ -45,6 +59,13 @@ export const METHOD_NAMES = [
   'nodeDemote',
   'nodeRemove',
   'nodeUpdate',
+  'serviceCreate',
+  'serviceList',
+  'serviceInspect',
+  'serviceUpdate',
+  'serviceScale',
+  'serviceRemove',
+  'taskList',
 ] as const satisfies readonly MethodName[];
 
 type Missing = Exclude<MethodName, (typeof METHOD_NAMES)[number]>;

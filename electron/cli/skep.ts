@@ -8,6 +8,7 @@ import { connectControl, type ControlClient } from './control-client.js';
 import { runDaemon } from './daemon-command.js';
 import { runInfo } from './info-command.js';
 import { nodeCommand } from './node-commands.js';
+import { serviceCommand } from './service-commands.js';
 import { describeError } from './output.js';
 import { swarmCommand } from './swarm-commands.js';
 import { runUi } from './ui-command.js';
@@ -52,6 +53,7 @@ program
 
 program.addCommand(swarmCommand(client));
 program.addCommand(nodeCommand(client));
+program.addCommand(serviceCommand(client));
 
 program
   .command('ui')

@@ -12,6 +12,8 @@ export interface ClusterSide {
   isKnownManager(nodeId: string): boolean;
   answerHeartbeat(nodeId: string, report: HeartbeatReport): Promise<HeartbeatAnswer>;
   onRemoved(): void;
+  /** A manager said this node's tasks changed. */
+  onAssignmentsChanged?(): void;
   readonly logger: Logger;
 }
 
@@ -45,10 +47,16 @@ export function clusterProtocol(side: ClusterSide): ProtocolServer {
       },
       'ca.renewNodeCertificate': async ({ csrPem }, caller) => ({ certPem: await manager().cluster.renewCertificate(caller.nodeId, csrPem) }),
       'raft.view': () => manager().raft.raftView(),
+      'dispatcher.tasks': (_body, caller) => manager().assignments(caller.nodeId),
+      'dispatcher.updateTaskStatus': async ({ reports }, caller) => {
+        await manager().reportTaskStatus(caller.nodeId, reports);
+        return {};
+      },
     },
     notifications: {
       'raft.message': (message) => side.manager()?.raft.receive(message as never),
       'node.removed': () => side.onRemoved(),
+      'dispatcher.assignmentsChanged': () => side.onAssignmentsChanged?.(),
     },
   });
 }
@@ -59,5 +67,13 @@ export function disconnectRemoved(server: RpcServer, nodeId: string): void {
     if (connection.peer?.nodeId !== nodeId) continue;
     connection.notify('node.removed', {});
     connection.close();
+  }
+}
+
+/** Tells these nodes' live connections to fetch their tasks now. */
+export function notifyAssignmentsChanged(server: RpcServer, nodeIds: ReadonlySet<string>): void {
+  for (const connection of server.connections()) {
+    const nodeId = connection.peer?.nodeId;
+    if (nodeId !== undefined && nodeIds.has(nodeId)) connection.notify('dispatcher.assignmentsChanged', {});
   }
 }

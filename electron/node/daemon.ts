@@ -22,6 +22,8 @@ import type {
   SwarmStatus,
   SystemInfo,
 } from '../../shared/types.js';
+import type { ServiceSpecRequest } from '../../shared/service-schema.js';
+import type { Service, ServiceListEntry, Task, TaskFilter } from '../../shared/services.js';
 import { SKEP_VERSION } from '../../shared/version.js';
 import { probeEngine, type EngineOptions } from '../agent/engine.js';
 import { readHostFacts } from '../agent/host-facts.js';
@@ -41,7 +43,9 @@ import { joinCluster, joinHandlers, type RegisteredNode } from '../swarm/ca/join
 import { Manager } from '../swarm/manager.js';
 import { chooseAdvertiseAddr, parseListenAddr } from './addresses.js';
 import { CertificateRenewer } from './certificates.js';
-import { clusterProtocol, disconnectRemoved } from './cluster-server.js';
+import { DockerExecutor } from '../agent/exec/docker/executor.js';
+import { AgentTasks } from './agent-tasks.js';
+import { clusterProtocol, disconnectRemoved, notifyAssignmentsChanged } from './cluster-server.js';
 import { listenError, rewriteAsSingleVoter, withTimeout } from './lifecycle.js';
 import { LocalStore, type LocalSwarmState, type NodeCredentials, type SecretSealer } from './local-state.js';
 
@@ -74,6 +78,8 @@ interface Running {
   server: RpcServer;
   pool: ConnectionPool;
   session: AgentSession;
+  /** This node's tasks on its Docker Engine (services). */
+  tasks: AgentTasks;
   protocol: ProtocolServer;
   renewer: CertificateRenewer;
   manager: Manager | undefined;
@@ -452,6 +458,36 @@ export class SkepDaemon implements SkepService {
     return this.managerCall((manager) => manager.nodes.update(ref, update));
   }
 
+  // ---- services and tasks ----
+
+  serviceCreate(spec: ServiceSpecRequest): Promise<{ id: string }> {
+    return this.managerCall((manager) => manager.services.create(spec));
+  }
+
+  serviceList(): Promise<ServiceListEntry[]> {
+    return this.managerCall((manager) => manager.services.list());
+  }
+
+  serviceInspect(ref: string): Promise<Service> {
+    return this.managerCall((manager) => manager.services.inspect(ref));
+  }
+
+  serviceUpdate(ref: string, spec: ServiceSpecRequest, options: { rollback?: boolean }): Promise<void> {
+    return this.managerCall((manager) => manager.services.update(ref, spec, options));
+  }
+
+  serviceScale(ref: string, replicas: number): Promise<void> {
+    return this.managerCall((manager) => manager.services.scale(ref, replicas));
+  }
+
+  serviceRemove(ref: string): Promise<string> {
+    return this.managerCall((manager) => manager.services.remove(ref));
+  }
+
+  taskList(filter: TaskFilter): Promise<Task[]> {
+    return this.managerCall((manager) => manager.services.tasks(filter));
+  }
+
   // ---- the node's runtime ----
 
   private async run(local: LocalSwarmState, credentials: NodeCredentials, bootstrap: { voters: string[]; learners: string[] } | undefined): Promise<void> {
@@ -462,6 +498,7 @@ export class SkepDaemon implements SkepService {
       isKnownManager: (id) => running.knownManagers.has(id),
       answerHeartbeat: (nodeId, report) => this.answerHeartbeat(running, nodeId, report),
       onRemoved: () => void this.serialized(() => this.onRemoved(running)),
+      onAssignmentsChanged: () => void running.tasks.refresh(),
       logger: this.logger,
     });
     running.protocol = protocol;
@@ -514,9 +551,18 @@ export class SkepDaemon implements SkepService {
       periodMs: this.heartbeatPeriodMs,
       managers: () => this.knownManagerList(running),
       report: async () => this.heartbeatReport(running),
-      onAnswer: (answer) => void this.onHeartbeatAnswer(running, answer),
+      onAnswer: (answer, from) => {
+        running.tasks.heard(from);
+        void this.onHeartbeatAnswer(running, answer);
+      },
       onRemoved: () => void this.serialized(() => this.onRemoved(running)),
       logger: this.logger,
+    });
+    running.tasks = new AgentTasks({
+      executor: new DockerExecutor({ nodeId: local.nodeId, ...(this.options.engine?.host ? { host: this.options.engine.host } : {}) }),
+      pool,
+      logger: this.logger,
+      timeoutMs: Math.max(this.heartbeatPeriodMs, 2000),
     });
     this.running = running;
     if (local.role === 'manager') await this.startManager(running, bootstrap);
@@ -550,6 +596,7 @@ export class SkepDaemon implements SkepService {
       onNodeRemoved: (id) => disconnectRemoved(running.server, id),
       onFatal: (error) => void this.onManagerFailed(running, error),
       onChange: () => this.statusChanged(),
+      onAssignmentsChanged: (nodeIds) => notifyAssignmentsChanged(running.server, nodeIds),
     });
   }
 
@@ -764,6 +811,7 @@ export class SkepDaemon implements SkepService {
     this.running = undefined;
     clearTimeout(running.recoveryTimer);
     running.session?.stop();
+    await running.tasks?.close().catch(() => undefined);
     await running.manager?.stop().catch((error: unknown) => this.logger.warn('swarm: raft stop failed', { error: String(error) }));
     running.pool.close();
     await running.server.close();

@@ -2,7 +2,7 @@
 // Swarm's rules and texts (shared/service-schema.ts), reads from the store after a read barrier,
 // writes through the proposer. The leader's services loop turns the writes into tasks.
 import { skepError } from '../../../shared/errors.js';
-import { parseServiceSpec, type ServiceSpecInput } from '../../../shared/service-schema.js';
+import { parseServiceSpec, type ServiceSpecRequest } from '../../../shared/service-schema.js';
 import type { Service, ServiceListEntry, ServiceSpec, Task, TaskFilter } from '../../../shared/services.js';
 import type { Proposer } from '../state/proposer.js';
 import { servicesOf, tasksOf, type NodeRecord, type SwarmState } from '../state/store.js';
@@ -27,7 +27,7 @@ export class ServiceControl {
     this.now = deps.now ?? Date.now;
   }
 
-  async create(input: ServiceSpecInput): Promise<{ id: string }> {
+  async create(input: ServiceSpecRequest): Promise<{ id: string }> {
     const spec = checked(input);
     if (Object.values(servicesOf(this.deps.state())).some((s) => s.spec.name === spec.name)) throw skepError('SERVICE_NAME_CONFLICT');
     const id = this.deps.newId();
@@ -55,7 +55,7 @@ export class ServiceControl {
     return this.resolve(ref);
   }
 
-  async update(ref: string, input: ServiceSpecInput, options: ServiceUpdateOptions = {}): Promise<void> {
+  async update(ref: string, input: ServiceSpecRequest, options: ServiceUpdateOptions = {}): Promise<void> {
     const service = this.resolve(ref);
     const at = new Date(this.now()).toISOString();
     if (options.rollback) {
