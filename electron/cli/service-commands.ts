@@ -164,7 +164,9 @@ async function showProgress(api: SkepApi, ref: string, label: string): Promise<v
     const slots = new Map<number | string, Task>();
     for (const task of psOrder(tasks)) if (!slots.has(task.slot || task.nodeId)) slots.set(task.slot || task.nodeId, task);
     const desired = service.spec.mode.kind === 'replicated' ? service.spec.mode.replicas : slots.size;
-    const upToDate = [...slots.values()].filter((t) => t.specVersion === service.specVersion && t.status.state === 'running');
+    // A task is up to date when it runs the service's task template (a scale changes the spec version, not the tasks).
+    const template = JSON.stringify(service.spec.taskTemplate);
+    const upToDate = [...slots.values()].filter((t) => t.status.state === 'running' && JSON.stringify(t.spec) === template);
     const lines = [`overall progress: ${upToDate.length} out of ${desired} tasks`];
     const keys = service.spec.mode.kind === 'replicated' ? Array.from({ length: desired }, (_, i) => i + 1) : [...slots.keys()];
     keys.forEach((key, i) => {
@@ -311,7 +313,6 @@ export function serviceCommand(client: ClientFactory): Command {
     .description('Create a new service')
     .argument('<image>')
     .argument('[command...]')
-    .passThroughOptions()
     .action(async (image: string, args: string[], options: CreateOptions) => {
       const api = client();
       const { id } = await api.serviceCreate(specFromFlags(image, args, options));
