@@ -177,9 +177,33 @@ describe.skipIf(skipReason !== undefined)('services on real Docker Engines', () 
     expect((await manager.api((api) => api.serviceList())).map((e) => e.service.spec.name).sort()).toEqual(['ghost', 'nowhere', 'web']);
   });
 
+  test('containers keep running while the manager is gone, and its restart adopts them: no duplicates, no restarts', async () => {
+    expectOk(await manager.cli('service', 'create', '-d', '--name', 'steady', '--replicas', '2', '--stop-grace-period', '1s', IMAGE, 'sleep', '1000'), 'create steady');
+    const before = await converged('steady', 2);
+    expect(new Set(before.map((t) => t.nodeId))).toEqual(new Set([manager.id, worker.id]));
+    const startedAt = async (): Promise<Map<string, string>> => {
+      const out = new Map<string, string>();
+      for (const c of await containers('steady')) out.set(c.id, (await docker.getContainer(c.id).inspect()).State.StartedAt);
+      return out;
+    };
+    const started = await startedAt();
+
+    await manager.kill9();
+    // Several heartbeat periods with no manager: the worker's agent changes nothing.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect((await containers('steady')).filter((c) => c.running)).toHaveLength(2);
+
+    await manager.start();
+    await cluster.waitForLeader([manager]);
+    const after = await converged('steady', 2);
+    expect(after.map((t) => t.id).sort()).toEqual(before.map((t) => t.id).sort());
+    // The same containers, never started again.
+    expect(await startedAt()).toEqual(started);
+  });
+
   test('service rm removes the services and every container of theirs', async () => {
-    const removed = expectOk(await manager.cli('service', 'rm', 'web', 'ghost', 'nowhere'), 'service rm');
-    expect(removed.stdout).toBe('web\nghost\nnowhere\n');
+    const removed = expectOk(await manager.cli('service', 'rm', 'web', 'ghost', 'nowhere', 'steady'), 'service rm');
+    expect(removed.stdout).toBe('web\nghost\nnowhere\nsteady\n');
     await waitUntil('no Skep container left on the engine', async () => (await containers()).length === 0, { timeoutMs: 60_000 });
     expect(expectOk(await manager.cli('service', 'ls', '-q'), 'service ls').stdout.trim()).toBe('');
     await waitUntil('no task left in the store', async () => (await manager.api((api) => api.taskList({}))).length === 0, { timeoutMs: 30_000 });
