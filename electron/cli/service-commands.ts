@@ -98,20 +98,20 @@ function replicasText(service: Service, running: number, desired: number): strin
 
 /** Go's units.HumanDuration, as Docker's "Running 2 minutes ago". */
 export function humanDuration(ms: number): string {
-  const seconds = Math.round(ms / 1000);
+  const seconds = Math.floor(ms / 1000);
   if (seconds < 1) return 'Less than a second';
   if (seconds === 1) return '1 second';
   if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.round(ms / 60_000);
+  const minutes = Math.floor(ms / 60_000);
   if (minutes === 1) return 'About a minute';
   if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.round(ms / 3_600_000);
+  const hours = Math.floor(ms / 3_600_000 + 0.5);
   if (hours === 1) return 'About an hour';
   if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.round(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.round(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.round(hours / 24 / 30)} months`;
-  return `${Math.round(hours / 24 / 365)} years`;
+  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
+  return `${Math.floor(ms / 3_600_000 / 24 / 365)} years`;
 }
 
 export function formatTaskTable(tasks: readonly Task[], hostnames: ReadonlyMap<string, string>, options: { noTrunc?: boolean; now?: number } = {}): string {
