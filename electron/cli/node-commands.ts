@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import type { NodeAvailability, SwarmNode } from '../../shared/types.js';
 import type { ClientFactory } from './client-factory.js';
 import { print, table } from './output.js';
+import { formatTaskTable } from './service-commands.js';
 
 const STATE_WORDS = { ready: 'Ready', down: 'Down', unknown: 'Unknown' } as const;
 const AVAILABILITY_WORDS = { active: 'Active', pause: 'Pause', drain: 'Drain' } as const;
@@ -120,6 +121,23 @@ export function nodeCommand(client: ClientFactory): Command {
         await client().nodeRemove(ref, options.force === true);
         print(ref);
       }
+    });
+
+  node
+    .command('ps')
+    .description('List tasks running on one or more nodes, defaults to current node')
+    .argument('[node...]', 'node IDs, ID prefixes or hostnames ("self" is this node)')
+    .option('-q, --quiet', 'Only display task IDs')
+    .option('--no-trunc', 'Do not truncate output')
+    .action(async (refs: string[], options: { quiet?: boolean; trunc: boolean }) => {
+      const api = client();
+      const nodes = await api.nodeList();
+      const status = await api.getSwarmStatus();
+      const self = status.state === 'active' ? status.nodeId : '';
+      const wanted = (refs.length > 0 ? refs : ['self']).map((ref) => (ref === 'self' ? self : ref));
+      const tasks = await api.taskList({ nodes: wanted });
+      if (options.quiet) return print(tasks.map((t) => t.id).join('\n'));
+      print(formatTaskTable(tasks, new Map(nodes.map((n) => [n.id, n.description.hostname])), { noTrunc: !options.trunc }));
     });
 
   node

@@ -154,6 +154,37 @@ describe.skipIf(skipReason !== undefined)('services on real Docker Engines', () 
     await converged('web', 1);
   });
 
+  test('service update --image rolls the tasks to the new image, with Docker\'s progress', async () => {
+    await docker.getImage(IMAGE).tag({ repo: 'skep-test/busybox', tag: '2' });
+    expectOk(await manager.cli('service', 'scale', '-d', 'web=2'), 'scale to 2');
+    const before = await converged('web', 2);
+    const updated = expectOk(await manager.cliWith({ timeoutMs: 90_000 }, 'service', 'update', '--image', 'skep-test/busybox:2', 'web'), 'service update');
+    expect(updated.stdout.split('\n')[0]).toBe('web');
+    expect(updated.stdout).toContain('overall progress: 2 out of 2 tasks');
+    expect(updated.stdout.trim().split('\n').at(-1)).toBe('verify: Service web converged');
+    const after = await converged('web', 2);
+    expect(after.every((t) => t.spec.container.image === 'skep-test/busybox:2')).toBe(true);
+    expect(after.map((t) => t.slot).sort()).toEqual(before.map((t) => t.slot).sort());
+    expect(after.some((t) => before.some((b) => b.id === t.id))).toBe(false);
+    for (const c of (await containers('web')).filter((c) => c.running)) expect((await docker.getContainer(c.id).inspect()).Config.Image).toBe('skep-test/busybox:2');
+    await waitUntil('the update completed', async () => {
+      const service = await manager.api((api) => api.serviceInspect('web'));
+      return service.updateStatus?.state === 'completed' ? service : undefined;
+    }, { timeoutMs: 30_000 });
+  });
+
+  test('a global service runs one task on each node', async () => {
+    expectOk(await manager.cli('service', 'create', '-d', '--mode', 'global', '--name', 'everywhere', '--stop-grace-period', '1s', IMAGE, 'sleep', '1000'), 'create global');
+    const running = await converged('everywhere', 2);
+    expect(running.map((t) => t.nodeId).sort()).toEqual([manager.id, worker.id].sort());
+    const ls = expectOk(await manager.cli('service', 'ls'), 'service ls').stdout;
+    expect(ls).toMatch(/ everywhere +global +2\/2 +skep-test\/busybox:1\n/);
+    const scaled = await manager.cli('service', 'scale', 'everywhere=3');
+    expect(scaled.stderr).toBe(daemonErrorLine('scale can only be used with replicated or replicated-job mode'));
+    const ps = expectOk(await manager.cli('node', 'ps', worker.id), 'node ps').stdout;
+    expect(ps).toMatch(new RegExp(`everywhere\\.${worker.id} `));
+  });
+
   test('bad input gets Swarm\'s texts: an image no node has, a constraint no node meets, a taken name', async () => {
     // A registry on loopback that isn't there: the pull fails at once and stays on this machine.
     const missing = '127.0.0.1:9/skep-test/nope:1';
@@ -174,7 +205,7 @@ describe.skipIf(skipReason !== undefined)('services on real Docker Engines', () 
     expect(badConstraint.stderr).toBe(daemonErrorLine('constraint expected one operator from ==, !='));
     const unknown = await manager.cli('service', 'scale', 'nope=2');
     expect(unknown.stderr).toBe(daemonErrorLine('service nope not found'));
-    expect((await manager.api((api) => api.serviceList())).map((e) => e.service.spec.name).sort()).toEqual(['ghost', 'nowhere', 'web']);
+    expect((await manager.api((api) => api.serviceList())).map((e) => e.service.spec.name).sort()).toEqual(['everywhere', 'ghost', 'nowhere', 'web']);
   });
 
   test('containers keep running while the manager is gone, and its restart adopts them: no duplicates, no restarts', async () => {
@@ -202,8 +233,8 @@ describe.skipIf(skipReason !== undefined)('services on real Docker Engines', () 
   });
 
   test('service rm removes the services and every container of theirs', async () => {
-    const removed = expectOk(await manager.cli('service', 'rm', 'web', 'ghost', 'nowhere', 'steady'), 'service rm');
-    expect(removed.stdout).toBe('web\nghost\nnowhere\nsteady\n');
+    const removed = expectOk(await manager.cli('service', 'rm', 'web', 'ghost', 'nowhere', 'steady', 'everywhere'), 'service rm');
+    expect(removed.stdout).toBe('web\nghost\nnowhere\nsteady\neverywhere\n');
     await waitUntil('no Skep container left on the engine', async () => (await containers()).length === 0, { timeoutMs: 60_000 });
     expect(expectOk(await manager.cli('service', 'ls', '-q'), 'service ls').stdout.trim()).toBe('');
     await waitUntil('no task left in the store', async () => (await manager.api((api) => api.taskList({}))).length === 0, { timeoutMs: 30_000 });
