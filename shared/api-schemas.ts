@@ -42,6 +42,7 @@ export const METHOD_PARAMS: { readonly [M in MethodName]: z.ZodType<MethodParams
   serviceUpdate: z.tuple([serviceRef, serviceSpec, z.strictObject({ rollback: z.boolean().optional() })]),
   serviceScale: z.tuple([serviceRef, z.number().int().min(0).max(100_000)]),
   serviceRemove: z.tuple([serviceRef]),
+  serviceLogs: z.tuple([serviceRef, z.strictObject({ tail: z.number().int().min(0).max(10_000).optional(), sinceSeconds: z.number().int().min(0).optional() })]),
   taskList: z.tuple([z.strictObject({ services: refs.optional(), nodes: refs.optional(), desiredState: z.enum(['running', 'shutdown', 'accepted']).optional() })]),
 };
 

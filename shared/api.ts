@@ -2,7 +2,7 @@
 // client the renderer uses are derived from the types and lists in this file, so they can't drift.
 import type { ErrorEnvelope } from './errors.js';
 import type { ServiceSpecRequest } from './service-schema.js';
-import type { Service, ServiceListEntry, Task, TaskFilter } from './services.js';
+import type { Service, ServiceListEntry, ServiceLogLine, Task, TaskFilter } from './services.js';
 import type { InitRequest, InitResult, JoinRequest, JoinResult, JoinTokenResult, NodeRole, NodeUpdate, SwarmNode, SwarmStatus, SystemInfo } from './types.js';
 
 /** Everything the UI can ask. Every method resolves with plain data or rejects with a SkepError. */
@@ -36,6 +36,8 @@ export interface SkepApi {
   serviceRemove(service: string): Promise<string>;
   /** `service ps` / `node ps`. */
   taskList(filter: TaskFilter): Promise<Task[]>;
+  /** `service logs` (without --follow): every task's lines, read on its node, in time order. */
+  serviceLogs(service: string, options: { tail?: number; sinceSeconds?: number }): Promise<ServiceLogLine[]>;
 }
 
 export type MethodName = keyof SkepApi;
@@ -66,6 +68,7 @@ export const METHOD_NAMES = [
   'serviceScale',
   'serviceRemove',
   'taskList',
+  'serviceLogs',
 ] as const satisfies readonly MethodName[];
 
 type Missing = Exclude<MethodName, (typeof METHOD_NAMES)[number]>;

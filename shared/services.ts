@@ -314,3 +314,16 @@ export interface TaskFilter {
   readonly nodes?: readonly string[];
   readonly desiredState?: 'running' | 'shutdown' | 'accepted';
 }
+
+/** One line of `service logs`, with what Docker's prefix needs. */
+export interface ServiceLogLine {
+  readonly taskId: string;
+  readonly serviceName: string;
+  readonly slot: number;
+  readonly nodeId: string;
+  readonly hostname: string;
+  readonly stream: 'stdout' | 'stderr';
+  readonly text: string;
+  /** RFC 3339 with nanoseconds, as Docker's engine gives it. */
+  readonly timestamp?: string;
+}

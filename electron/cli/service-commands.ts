@@ -307,12 +307,14 @@ async function nodeNames(api: SkepApi): Promise<Map<string, string>> {
 }
 
 export function serviceCommand(client: ClientFactory): Command {
-  const service = new Command('service').description('Manage Swarm services');
+  // Positional options here, so that everything after `create IMAGE` is the container's command, dashes included.
+  const service = new Command('service').description('Manage Swarm services').enablePositionalOptions();
 
   addCreateFlags(service.command('create'))
     .description('Create a new service')
     .argument('<image>')
     .argument('[command...]')
+    .passThroughOptions()
     .action(async (image: string, args: string[], options: CreateOptions) => {
       const api = client();
       const { id } = await api.serviceCreate(specFromFlags(image, args, options));
@@ -407,6 +409,35 @@ export function serviceCommand(client: ClientFactory): Command {
       await api.serviceUpdate(ref, spec, o.rollback ? { rollback: true } : {});
       print(ref);
       if (!o.detach) await showProgress(api, current.id, ref);
+    });
+
+  service
+    .command('logs')
+    .description('Fetch the logs of a service')
+    .argument('<service>')
+    .option('-n, --tail <lines>', 'Number of lines to show from the end of the logs (default "all")')
+    .option('--since <duration>', 'Show logs since a relative time (e.g. 42m for 42 minutes)', parseDuration)
+    .option('-t, --timestamps', 'Show timestamps')
+    .option('--no-task-ids', 'Do not include task IDs in output')
+    .option('--no-trunc', 'Do not truncate output')
+    .option('--raw', 'Do not neatly format logs')
+    .action(async (ref: string, o: { tail?: string; since?: number; timestamps?: boolean; taskIds: boolean; trunc: boolean; raw?: boolean }) => {
+      if (o.tail !== undefined && o.tail !== 'all' && !/^\d+$/.test(o.tail)) throw new InvalidArgumentError(`invalid value for "tail": ${o.tail}`);
+      const tail = o.tail === undefined || o.tail === 'all' ? undefined : Number(o.tail);
+      const lines = await client().serviceLogs(ref, {
+        ...(tail !== undefined ? { tail } : {}),
+        ...(o.since !== undefined ? { sinceSeconds: Math.floor((Date.now() - o.since) / 1000) } : {}),
+      });
+      for (const line of lines) {
+        const text = o.timestamps && line.timestamp ? `${line.timestamp} ${line.text}` : line.text;
+        if (o.raw) {
+          (line.stream === 'stderr' ? process.stderr : process.stdout).write(text + '\n');
+          continue;
+        }
+        const slot = line.slot > 0 ? String(line.slot) : line.nodeId;
+        const context = `${line.serviceName}.${slot}${o.taskIds ? `.${o.trunc ? line.taskId.slice(0, 12) : line.taskId}` : ''}@${line.hostname}`;
+        (line.stream === 'stderr' ? process.stderr : process.stdout).write(`${context}    | ${text}\n`);
+      }
     });
 
   service

@@ -4,6 +4,7 @@ import { skepError, type SkepError } from '../../shared/errors.js';
 import type { Logger, PeerIdentity, RpcServer } from '../net/index.js';
 import { serveProtocol, type Caller, type HeartbeatAnswer, type HeartbeatReport, type ProtocolServer } from '../protocol/index.js';
 import type { Manager } from '../swarm/manager.js';
+import type { TaskLogLine } from './service-logs.js';
 
 export interface ClusterSide {
   /** The manager, while this node is one and its Raft node runs. */
@@ -14,6 +15,8 @@ export interface ClusterSide {
   onRemoved(): void;
   /** A manager said this node's tasks changed. */
   onAssignmentsChanged?(): void;
+  /** The log lines of a task this node runs. */
+  taskLogs?(taskId: string, options: { tail?: number; sinceSeconds?: number }): Promise<TaskLogLine[]>;
   readonly logger: Logger;
 }
 
@@ -48,6 +51,10 @@ export function clusterProtocol(side: ClusterSide): ProtocolServer {
       'ca.renewNodeCertificate': async ({ csrPem }, caller) => ({ certPem: await manager().cluster.renewCertificate(caller.nodeId, csrPem) }),
       'raft.view': () => manager().raft.raftView(),
       'dispatcher.tasks': (_body, caller) => manager().assignments(caller.nodeId),
+      'agent.taskLogs': async ({ taskId, ...options }) => {
+        if (!side.taskLogs) throw skepError('TASK_NOT_ON_NODE', taskId);
+        return { lines: await side.taskLogs(taskId, options) };
+      },
       'dispatcher.updateTaskStatus': async ({ reports }, caller) => {
         await manager().reportTaskStatus(caller.nodeId, reports);
         return {};

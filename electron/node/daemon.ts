@@ -23,7 +23,7 @@ import type {
   SystemInfo,
 } from '../../shared/types.js';
 import type { ServiceSpecRequest } from '../../shared/service-schema.js';
-import type { Service, ServiceListEntry, Task, TaskFilter } from '../../shared/services.js';
+import type { Service, ServiceListEntry, ServiceLogLine, Task, TaskFilter } from '../../shared/services.js';
 import { SKEP_VERSION } from '../../shared/version.js';
 import { probeEngine, type EngineOptions } from '../agent/engine.js';
 import { readHostFacts } from '../agent/host-facts.js';
@@ -45,6 +45,7 @@ import { chooseAdvertiseAddr, parseListenAddr } from './addresses.js';
 import { CertificateRenewer } from './certificates.js';
 import { DockerExecutor } from '../agent/exec/docker/executor.js';
 import { AgentTasks } from './agent-tasks.js';
+import { localTaskLogs, serviceLogs } from './service-logs.js';
 import { clusterProtocol, disconnectRemoved, notifyAssignmentsChanged } from './cluster-server.js';
 import { listenError, rewriteAsSingleVoter, withTimeout } from './lifecycle.js';
 import { LocalStore, type LocalSwarmState, type NodeCredentials, type SecretSealer } from './local-state.js';
@@ -488,6 +489,10 @@ export class SkepDaemon implements SkepService {
     return this.managerCall((manager) => manager.services.tasks(filter));
   }
 
+  serviceLogs(ref: string, options: { tail?: number; sinceSeconds?: number }): Promise<ServiceLogLine[]> {
+    return this.managerCall((manager, running) => serviceLogs(manager, { nodeId: running.local.nodeId, worker: running.tasks.worker, pool: running.pool }, ref, options));
+  }
+
   // ---- the node's runtime ----
 
   private async run(local: LocalSwarmState, credentials: NodeCredentials, bootstrap: { voters: string[]; learners: string[] } | undefined): Promise<void> {
@@ -499,6 +504,7 @@ export class SkepDaemon implements SkepService {
       answerHeartbeat: (nodeId, report) => this.answerHeartbeat(running, nodeId, report),
       onRemoved: () => void this.serialized(() => this.onRemoved(running)),
       onAssignmentsChanged: () => void running.tasks.refresh(),
+      taskLogs: (taskId, options) => localTaskLogs(running.tasks.worker, taskId, options),
       logger: this.logger,
     });
     running.protocol = protocol;

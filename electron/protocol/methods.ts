@@ -31,6 +31,9 @@ export const BOUNDS = {
   reportsPerBatch: 1000,
   /** Entries of a task's lists (command, env, mounts, ports, labels). */
   listEntries: 1000,
+  /** Log lines one task's answer carries, and the characters of one line. */
+  logLines: 10_000,
+  logLineChars: 16 * 1024,
 } as const;
 
 const nodeId = z.string().regex(/^[0-9a-z]{25}$/, 'a node ID');
@@ -226,6 +229,14 @@ export const METHODS = {
     z.strictObject({ reports: z.array(TaskReport).min(1).max(BOUNDS.reportsPerBatch) }),
     empty,
     'a node reports its own tasks\' states; a report for a task assigned to another node is refused',
+  ),
+  'agent.taskLogs': request(
+    'raft-member',
+    z.strictObject({ taskId, tail: z.number().int().min(0).max(BOUNDS.logLines).optional(), sinceSeconds: counter.optional() }),
+    z.strictObject({
+      lines: z.array(z.strictObject({ stream: z.enum(['stdout', 'stderr']), text: z.string().max(BOUNDS.logLineChars), timestamp: text(64).optional() })).max(BOUNDS.logLines),
+    }),
+    'a manager reads the log lines of a task the receiving node runs (service logs)',
   ),
   /** Sent by a manager to a node's live connection when that node's assignments change. */
   'dispatcher.assignmentsChanged': notify('raft-member', empty, 'a manager tells a node to fetch its tasks now rather than at the next heartbeat'),

@@ -185,6 +185,20 @@ describe.skipIf(skipReason !== undefined)('services on real Docker Engines', () 
     expect(ps).toMatch(new RegExp(`everywhere\\.${worker.id} `));
   });
 
+  test('service logs merges the lines of tasks on both nodes, each with Docker\'s prefix', async () => {
+    expectOk(await manager.cli('service', 'create', '-d', '--name', 'talker', '--replicas', '2', '--stop-grace-period', '1s', IMAGE, 'sh', '-c', 'echo hello from $HOSTNAME; sleep 1000'), 'create talker');
+    const running = await converged('talker', 2);
+    const hostnames = new Map((await manager.nodes()).map((n) => [n.id, n.description.hostname]));
+    const out = await waitUntil('both tasks\' lines', async () => {
+      const result = expectOk(await manager.cli('service', 'logs', 'talker'), 'service logs');
+      return result.stdout.trim().split('\n').length === 2 ? result.stdout : undefined;
+    }, { timeoutMs: 30_000 });
+    const expected = running.map((t) => new RegExp(`^talker\\.${t.slot}\\.${t.id.slice(0, 12)}@${hostnames.get(t.nodeId)!.replace(/[.]/g, '\\.')}    \\| hello from `, 'm'));
+    for (const pattern of expected) expect(out).toMatch(pattern);
+    expect(running.map((t) => t.nodeId).sort()).toEqual([manager.id, worker.id].sort());
+    expectOk(await manager.cli('service', 'rm', 'talker'), 'rm talker');
+  });
+
   test('bad input gets Swarm\'s texts: an image no node has, a constraint no node meets, a taken name', async () => {
     // A registry on loopback that isn't there: the pull fails at once and stays on this machine.
     const missing = '127.0.0.1:9/skep-test/nope:1';
