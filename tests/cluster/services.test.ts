@@ -1,7 +1,8 @@
 // Services on real Docker Engines: a manager and a worker (real `skep daemon` processes on loopback)
 // share one real dockerd of this file's own, each node seeing only containers labelled with its node
 // ID. `service create|scale|rm` through the real CLI must run, move and remove real containers; a
-// container killed with SIGKILL is replaced in the same slot; bad input gets Swarm's texts.
+// container killed with SIGKILL is replaced in the same slot; a dead worker's tasks move; a restarted
+// daemon adopts its containers; logs come from both nodes; bad input gets Swarm's texts.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -246,9 +247,31 @@ describe.skipIf(skipReason !== undefined)('services on real Docker Engines', () 
     expect(await startedAt()).toEqual(started);
   });
 
+  test('a worker whose daemon dies loses its tasks to the other node; back again, it stops the old container', async () => {
+    expectOk(await manager.cli('service', 'create', '-d', '--name', 'mover', '--replicas', '2', '--stop-grace-period', '1s', IMAGE, 'sleep', '1000'), 'create mover');
+    const before = await converged('mover', 2);
+    const onWorker = before.find((t) => t.nodeId === worker.id)!;
+    expect(onWorker).toBeDefined();
+    await worker.kill9();
+    // Three missed heartbeats: Down, and the slot moves to the manager.
+    const moved = await waitUntil('both mover tasks running on the manager', async () => {
+      const running = await runningTasks('mover');
+      return running.length === 2 && running.every((t) => t.nodeId === manager.id) ? running : undefined;
+    }, { timeoutMs: 60_000 });
+    expect(moved.map((t) => t.slot).sort()).toEqual([1, 2]);
+    expect((await tasks('mover')).find((t) => t.id === onWorker.id)?.desiredState).toBe('shutdown');
+
+    await worker.start();
+    await cluster.waitForNodes(manager, 'the worker Ready again', (nodes) => nodes.every((n) => n.status.state === 'ready'));
+    // Its old container is stopped by its own agent, as the store now wants.
+    await waitUntil('the old task shut down on the worker', async () => (await tasks('mover')).find((t) => t.id === onWorker.id)?.status.state === 'shutdown', { timeoutMs: 60_000 });
+    const live = (await containers('mover')).filter((c) => c.running);
+    expect(live.map((c) => c.task).sort()).toEqual(moved.map((t) => t.id).sort());
+  });
+
   test('service rm removes the services and every container of theirs', async () => {
-    const removed = expectOk(await manager.cli('service', 'rm', 'web', 'ghost', 'nowhere', 'steady', 'everywhere'), 'service rm');
-    expect(removed.stdout).toBe('web\nghost\nnowhere\nsteady\neverywhere\n');
+    const removed = expectOk(await manager.cli('service', 'rm', 'web', 'ghost', 'nowhere', 'steady', 'everywhere', 'mover'), 'service rm');
+    expect(removed.stdout).toBe('web\nghost\nnowhere\nsteady\neverywhere\nmover\n');
     await waitUntil('no Skep container left on the engine', async () => (await containers()).length === 0, { timeoutMs: 60_000 });
     expect(expectOk(await manager.cli('service', 'ls', '-q'), 'service ls').stdout.trim()).toBe('');
     await waitUntil('no task left in the store', async () => (await manager.api((api) => api.taskList({}))).length === 0, { timeoutMs: 30_000 });
