@@ -412,6 +412,20 @@ export function serviceCommand(client: ClientFactory): Command {
     });
 
   service
+    .command('rollback')
+    .description('Revert changes to a service\'s configuration')
+    .argument('<service>')
+    .option('-d, --detach', 'Exit immediately instead of waiting for the service to converge')
+    .option('-q, --quiet', 'Suppress progress output')
+    .action(async (ref: string, o: { detach?: boolean; quiet?: boolean }) => {
+      const api = client();
+      const current = await api.serviceInspect(ref);
+      await api.serviceUpdate(ref, current.spec, { rollback: true });
+      print(ref);
+      if (!o.detach && !o.quiet) await showProgress(api, current.id, ref);
+    });
+
+  service
     .command('logs')
     .description('Fetch the logs of a service')
     .argument('<service>')

@@ -172,6 +172,16 @@ describe.skipIf(skipReason !== undefined)('services on real Docker Engines', () 
       const service = await manager.api((api) => api.serviceInspect('web'));
       return service.updateStatus?.state === 'completed' ? service : undefined;
     }, { timeoutMs: 30_000 });
+
+    // service rollback puts the previous image back, task by task.
+    const rolledBack = expectOk(await manager.cliWith({ timeoutMs: 90_000 }, 'service', 'rollback', 'web'), 'service rollback');
+    expect(rolledBack.stdout.trim().split('\n').at(-1)).toBe('verify: Service web converged');
+    const back = await converged('web', 2);
+    expect(back.every((t) => t.spec.container.image === IMAGE)).toBe(true);
+    await waitUntil('the rollback completed', async () => {
+      const service = await manager.api((api) => api.serviceInspect('web'));
+      return service.updateStatus?.state === 'rollback_completed' ? service : undefined;
+    }, { timeoutMs: 30_000 });
   });
 
   test('a global service runs one task on each node', async () => {
