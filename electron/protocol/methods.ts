@@ -148,7 +148,7 @@ export const AssignedTask = z.strictObject({
   id: taskId,
   serviceId: taskId,
   serviceName: text(63),
-  slot: z.number().int().min(1).max(1_000_000).optional(),
+  slot: counter.min(1).optional(),
   nodeId,
   desiredState: agentState,
   currentState: agentState.optional(),

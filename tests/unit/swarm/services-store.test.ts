@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { serviceSpecSchema } from '../../../shared/service-schema.js';
 import { SkepError } from '../../../shared/errors.js';
 import { noopLogger } from '../../../electron/net/index.js';
+import { AssignmentSet, BOUNDS, METHODS } from '../../../electron/protocol/index.js';
 import { ServiceControl } from '../../../electron/swarm/controlapi/services.js';
 import { assignmentsFor, nodesWithChangedAssignments, statusCommand } from '../../../electron/swarm/dispatcher/assignments.js';
 import { ServicesLoop } from '../../../electron/swarm/services-loop.js';
@@ -88,6 +89,8 @@ describe('the services loop on the leader', () => {
       // The worker's agent sees its two tasks, reports one running; a report for the manager's task is refused.
       const mine = assignmentsFor(store.state, W);
       expect(mine.tasks.map((t) => t.desiredState)).toEqual(['RUNNING', 'RUNNING']);
+      // What the dispatcher sends passes the protocol's own schema.
+      expect(AssignmentSet.safeParse(mine).success).toBe(true);
       expect(mine.tasks[0]!.spec.image).toBe('busybox:1');
       const theirs = tasks.find((t) => t.nodeId === M)!;
       expect(() => statusCommand(store.state, W, [{ taskId: theirs.id, state: 'RUNNING', message: 'started', timestamp: new Date().toISOString() }])).toThrow(SkepError);
@@ -138,5 +141,21 @@ describe('the services loop on the leader', () => {
     const { id } = await services.create(spec);
     const state: SwarmState = store.state;
     expect(servicesOf(state)[id]!.spec).toEqual(spec);
+  });
+});
+
+describe('the dispatch protocol\'s bounds', () => {
+  const report = { taskId: 't'.padEnd(25, '0'), state: 'RUNNING', message: 'started', timestamp: '2026-11-29T20:00:00.000Z' };
+  it('a status batch holds at most BOUNDS.reportsPerBatch reports and at least one', () => {
+    const body = METHODS['dispatcher.updateTaskStatus'].body;
+    expect(body.safeParse({ reports: Array.from({ length: BOUNDS.reportsPerBatch }, () => report) }).success).toBe(true);
+    expect(body.safeParse({ reports: Array.from({ length: BOUNDS.reportsPerBatch + 1 }, () => report) }).success).toBe(false);
+    expect(body.safeParse({ reports: [] }).success).toBe(false);
+  });
+
+  it('a report carries no node ID and no unknown state', () => {
+    const body = METHODS['dispatcher.updateTaskStatus'].body;
+    expect(body.safeParse({ reports: [{ ...report, nodeId: W }] }).success).toBe(false);
+    expect(body.safeParse({ reports: [{ ...report, state: 'WINNING' }] }).success).toBe(false);
   });
 });
