@@ -384,6 +384,9 @@ export class SkepDaemon implements SkepService {
         }
       }
       await this.announceLeave(running);
+      // As Docker's leave: this node's task containers go with it (an empty complete set removes them).
+      await withTimeout(running.tasks.worker.assign([]), 30_000, 'removing this node\'s task containers took too long').catch((error: unknown) =>
+        this.logger.warn('swarm: leaving without removing every task container', { error: error instanceof Error ? error.message : String(error) }));
       await this.halt();
       await this.local.wipe();
     });

@@ -286,4 +286,18 @@ describe.skipIf(skipReason !== undefined)('services on real Docker Engines', () 
     expect(expectOk(await manager.cli('service', 'ls', '-q'), 'service ls').stdout.trim()).toBe('');
     await waitUntil('no task left in the store', async () => (await manager.api((api) => api.taskList({}))).length === 0, { timeoutMs: 30_000 });
   });
+  test('a worker that leaves the swarm takes its task containers with it; its slot moves to the manager', async () => {
+    expectOk(await manager.cli('service', 'create', '-d', '--name', 'leaver', '--replicas', '2', '--stop-grace-period', '1s', IMAGE, 'sleep', '1000'), 'create leaver');
+    const before = await converged('leaver', 2);
+    expect(before.some((t) => t.nodeId === worker.id)).toBe(true);
+    expectOk(await worker.cli('swarm', 'leave'), 'swarm leave');
+    expect((await containers('leaver')).filter((c) => c.node === worker.id)).toHaveLength(0);
+    const after = await waitUntil('both leaver tasks running on the manager', async () => {
+      const running = await runningTasks('leaver');
+      return running.length === 2 && running.every((t) => t.nodeId === manager.id) ? running : undefined;
+    }, { timeoutMs: 60_000 });
+    expect(after.map((t) => t.slot).sort()).toEqual([1, 2]);
+    expectOk(await manager.cli('service', 'rm', 'leaver'), 'rm leaver');
+    await waitUntil('no Skep container left on the engine', async () => (await containers()).length === 0, { timeoutMs: 60_000 });
+  });
 });
