@@ -2,6 +2,7 @@
 // api.ts so the renderer's bundle doesn't carry the validator it never uses.
 import { z } from 'zod';
 import type { MethodName, MethodParams } from './api.js';
+import type { ServiceSpecRequest } from './service-schema.js';
 
 /** Keyed by MethodName, so a method without a schema does not compile. */
 const address = z.string().min(1).max(300);
@@ -53,6 +54,11 @@ const machineRequest = z.strictObject({
   operationId: z.string().min(1).max(100).optional(),
 });
 
+const serviceRef = z.string().min(1).max(200);
+// The spec's own checks (Swarm's rules and texts) run in the control API; here only its outline.
+const serviceSpec = z.custom<ServiceSpecRequest>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), 'a service spec object');
+const refs = z.array(z.string().min(1).max(200)).max(100);
+
 export const METHOD_PARAMS: { readonly [M in MethodName]: z.ZodType<MethodParams<M>> } = {
   getSystemInfo: z.tuple([]),
   getSwarmStatus: z.tuple([]),
@@ -78,6 +84,14 @@ export const METHOD_PARAMS: { readonly [M in MethodName]: z.ZodType<MethodParams
   machineAdd: z.tuple([machineRequest]),
   machineList: z.tuple([]),
   machineRemove: z.tuple([machineRequest]),
+  serviceCreate: z.tuple([serviceSpec]),
+  serviceList: z.tuple([]),
+  serviceInspect: z.tuple([serviceRef]),
+  serviceUpdate: z.tuple([serviceRef, serviceSpec, z.strictObject({ rollback: z.boolean().optional() })]),
+  serviceScale: z.tuple([serviceRef, z.number().int().min(0).max(100_000)]),
+  serviceRemove: z.tuple([serviceRef]),
+  serviceLogs: z.tuple([serviceRef, z.strictObject({ tail: z.number().int().min(0).max(10_000).optional(), sinceSeconds: z.number().int().min(0).optional() })]),
+  taskList: z.tuple([z.strictObject({ services: refs.optional(), nodes: refs.optional(), desiredState: z.enum(['running', 'shutdown', 'accepted']).optional() })]),
 };
 
 /** A WebSocket request frame (see wire.ts). Bounded so one frame can't ask for unbounded work. */

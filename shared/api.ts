@@ -2,6 +2,8 @@
 // client the renderer uses are derived from the types and lists in this file, so they can't drift.
 import type { ErrorEnvelope } from './errors.js';
 import type { HostKeyReport, MachineAddResult, MachineCheckResult, MachineRecord, MachineRemoveResult, MachineRequest, MachineTarget, ProvisionProgress } from './provision.js';
+import type { ServiceSpecRequest } from './service-schema.js';
+import type { Service, ServiceListEntry, ServiceLogLine, Task, TaskFilter } from './services.js';
 import type { InitRequest, InitResult, JoinRequest, JoinResult, JoinTokenResult, NodeRole, NodeUpdate, SwarmNode, SwarmStatus, SystemInfo } from './types.js';
 import type { UpdateNotice } from './update-notice.js';
 
@@ -34,6 +36,19 @@ export interface SkepApi {
   machineList(): Promise<MachineRecord[]>;
   /** Leaves the swarm, removes the agent and its files; names the machine by host (as `machine ls`). */
   machineRemove(request: MachineRequest): Promise<MachineRemoveResult>;
+  // `skep service …` — a service is named by ID, unique ID prefix or name.
+  serviceCreate(spec: ServiceSpecRequest): Promise<{ id: string }>;
+  serviceList(): Promise<ServiceListEntry[]>;
+  serviceInspect(service: string): Promise<Service>;
+  /** A whole new spec (the CLI reads the current one and changes what its flags say); `rollback` puts the previous spec back. */
+  serviceUpdate(service: string, spec: ServiceSpecRequest, options: { rollback?: boolean }): Promise<void>;
+  serviceScale(service: string, replicas: number): Promise<void>;
+  /** Resolves with the removed service's ID. */
+  serviceRemove(service: string): Promise<string>;
+  /** `service ps` / `node ps`. */
+  taskList(filter: TaskFilter): Promise<Task[]>;
+  /** `service logs` (without --follow): every task's lines, read on its node, in time order. */
+  serviceLogs(service: string, options: { tail?: number; sinceSeconds?: number }): Promise<ServiceLogLine[]>;
 }
 
 export type MethodName = keyof SkepApi;
@@ -62,6 +77,14 @@ export const METHOD_NAMES = [
   'machineAdd',
   'machineList',
   'machineRemove',
+  'serviceCreate',
+  'serviceList',
+  'serviceInspect',
+  'serviceUpdate',
+  'serviceScale',
+  'serviceRemove',
+  'taskList',
+  'serviceLogs',
 ] as const satisfies readonly MethodName[];
 
 type Missing = Exclude<MethodName, (typeof METHOD_NAMES)[number]>;

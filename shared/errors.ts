@@ -192,6 +192,16 @@ export const ERROR_CATALOG = {
     `invalid ${field} port (${value}): value must be an integer: strconv.ParseUint: parsing "${value}": ${reason}`),
   PORT_DUPLICATE: entry(false, () =>
     'EndpointSpec: duplicate published ports provided'),
+  SERVICE_NOT_FOUND: entry(false, (service: string) =>
+    `service ${service} not found`),
+  SERVICE_AMBIGUOUS: entry(false, (service: string, matches: number) =>
+    `service ${service} is ambiguous (${matches} matches found)`),
+  SERVICE_NAME_CONFLICT: entry(false, () =>
+    'rpc error: code = AlreadyExists desc = name conflicts with an existing object'),
+  SERVICE_SCALE_NOT_REPLICATED: entry(false, () =>
+    'scale can only be used with replicated or replicated-job mode'),
+  SERVICE_NO_PREVIOUS_SPEC: entry(false, (service: string) =>
+    `service ${service} does not have a previous spec`),
   // Task execution on a node (texts as Docker Swarm's executor reports them).
   TASK_NON_ZERO_EXIT: entry(false, (exitCode: number) =>
     `task: non-zero exit (${exitCode})`),

@@ -100,6 +100,9 @@ const shape = z.strictObject({
 /** What a caller may send: every field with a Swarm default may be left out. */
 export type ServiceSpecInput = z.input<typeof shape>;
 
+/** What the API takes for create and update: a partial input with defaults to fill, or a complete spec read back. */
+export type ServiceSpecRequest = ServiceSpecInput | ServiceSpec;
+
 // swarmkit's isValidDNSName.
 const DNS_NAME = /^[a-zA-Z0-9](?:[-_]*[A-Za-z0-9]+)*$/;
 

@@ -323,3 +323,37 @@ export const MIN_MEMORY_BYTES = 4 * 1024 * 1024;
 export const NO_RESOURCES: Resources = { nanoCpus: 0, memoryBytes: 0 };
 
 export const EMPTY_PLACEMENT: Placement = { constraints: [], preferences: [], maxReplicas: 0, platforms: [] };
+
+// ---------------------------------------------------------------------------------------------
+// What the control API answers
+
+/** A row of `service ls`: the service and its tasks running / wanted. */
+export interface ServiceListEntry {
+  readonly service: Service;
+  /** Tasks with desired state RUNNING that run. */
+  readonly running: number;
+  /** Replicas (replicated) or eligible nodes' tasks (global). */
+  readonly desired: number;
+}
+
+/** `service ps` / `node ps` filters; every given one must match. */
+export interface TaskFilter {
+  /** Service IDs, ID prefixes or names. */
+  readonly services?: readonly string[];
+  /** Node IDs, ID prefixes or hostnames. */
+  readonly nodes?: readonly string[];
+  readonly desiredState?: 'running' | 'shutdown' | 'accepted';
+}
+
+/** One line of `service logs`, with what Docker's prefix needs. */
+export interface ServiceLogLine {
+  readonly taskId: string;
+  readonly serviceName: string;
+  readonly slot: number;
+  readonly nodeId: string;
+  readonly hostname: string;
+  readonly stream: 'stdout' | 'stderr';
+  readonly text: string;
+  /** RFC 3339 with nanoseconds, as Docker's engine gives it. */
+  readonly timestamp?: string;
+}

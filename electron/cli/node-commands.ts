@@ -8,6 +8,7 @@ import { FORMAT_HELP, INSPECT_FORMAT_HELP, printInspect, printListing } from './
 import { dockerNode, NODE_LISTING, NODE_PRETTY_TEMPLATE, nodePrettyContext, nodeRow } from './format/docker-node.js';
 import { PRETTY_FORMAT_KEY } from './format/formatter.js';
 import { cliError, print } from './output.js';
+import { formatTaskTable } from './service-commands.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -149,6 +150,23 @@ export function nodeCommand(client: ClientFactory): Command {
         await client().nodeRemove(ref, options.force === true);
         print(ref);
       }
+    });
+
+  node
+    .command('ps')
+    .description('List tasks running on one or more nodes, defaults to current node')
+    .argument('[node...]', 'node IDs, ID prefixes or hostnames ("self" is this node)')
+    .option('-q, --quiet', 'Only display task IDs')
+    .option('--no-trunc', 'Do not truncate output')
+    .action(async (refs: string[], options: { quiet?: boolean; trunc: boolean }) => {
+      const api = client();
+      const nodes = await api.nodeList();
+      const status = await api.getSwarmStatus();
+      const self = status.state === 'active' ? status.nodeId : '';
+      const wanted = (refs.length > 0 ? refs : ['self']).map((ref) => (ref === 'self' ? self : ref));
+      const tasks = await api.taskList({ nodes: wanted });
+      if (options.quiet) return print(tasks.map((t) => t.id).join('\n'));
+      print(formatTaskTable(tasks, new Map(nodes.map((n) => [n.id, n.description.hostname])), { noTrunc: !options.trunc }));
     });
 
   node

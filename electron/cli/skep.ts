@@ -13,6 +13,7 @@ import { runInfo } from './info-command.js';
 import { machineCommand } from './machine-commands.js';
 import { nodeCommand } from './node-commands.js';
 import { cliError, describeError } from './output.js';
+import { serviceCommand } from './service-commands.js';
 import { swarmCommand } from './swarm-commands.js';
 import { runUi } from './ui-command.js';
 import { useDockerUsageErrors, type UsageFailure } from './usage-errors.js';
@@ -67,6 +68,7 @@ program
 program.addCommand(swarmCommand(client));
 program.addCommand(nodeCommand(client));
 program.addCommand(machineCommand(client));
+program.addCommand(serviceCommand(client));
 
 program
   .command('ui')

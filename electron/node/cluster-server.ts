@@ -4,6 +4,7 @@ import { skepError, type SkepError } from '../../shared/errors.js';
 import type { Logger, PeerIdentity, RpcServer } from '../net/index.js';
 import { serveProtocol, type Caller, type HeartbeatAnswer, type HeartbeatReport, type ProtocolServer } from '../protocol/index.js';
 import type { Manager } from '../swarm/manager.js';
+import type { TaskLogLine } from './service-logs.js';
 
 export interface ClusterSide {
   /** The manager, while this node is one and its Raft node runs. */
@@ -12,6 +13,10 @@ export interface ClusterSide {
   isKnownManager(nodeId: string): boolean;
   answerHeartbeat(nodeId: string, report: HeartbeatReport): Promise<HeartbeatAnswer>;
   onRemoved(): void;
+  /** A manager said this node's tasks changed. */
+  onAssignmentsChanged?(): void;
+  /** The log lines of a task this node runs. */
+  taskLogs?(taskId: string, options: { tail?: number; sinceSeconds?: number }): Promise<TaskLogLine[]>;
   readonly logger: Logger;
 }
 
@@ -45,10 +50,20 @@ export function clusterProtocol(side: ClusterSide): ProtocolServer {
       },
       'ca.renewNodeCertificate': async ({ csrPem }, caller) => ({ certPem: await manager().cluster.renewCertificate(caller.nodeId, csrPem) }),
       'raft.view': () => manager().raft.raftView(),
+      'dispatcher.tasks': (_body, caller) => manager().assignments(caller.nodeId),
+      'agent.taskLogs': async ({ taskId, ...options }) => {
+        if (!side.taskLogs) throw skepError('TASK_NOT_ON_NODE', taskId);
+        return { lines: await side.taskLogs(taskId, options) };
+      },
+      'dispatcher.updateTaskStatus': async ({ reports }, caller) => {
+        await manager().reportTaskStatus(caller.nodeId, reports);
+        return {};
+      },
     },
     notifications: {
       'raft.message': (message) => side.manager()?.raft.receive(message as never),
       'node.removed': () => side.onRemoved(),
+      'dispatcher.assignmentsChanged': () => side.onAssignmentsChanged?.(),
     },
   });
 }
@@ -59,5 +74,13 @@ export function disconnectRemoved(server: RpcServer, nodeId: string): void {
     if (connection.peer?.nodeId !== nodeId) continue;
     connection.notify('node.removed', {});
     connection.close();
+  }
+}
+
+/** Tells these nodes' live connections to fetch their tasks now. */
+export function notifyAssignmentsChanged(server: RpcServer, nodeIds: ReadonlySet<string>): void {
+  for (const connection of server.connections()) {
+    const nodeId = connection.peer?.nodeId;
+    if (nodeId !== undefined && nodeIds.has(nodeId)) connection.notify('dispatcher.assignmentsChanged', {});
   }
 }

@@ -22,6 +22,8 @@ import type {
   SwarmStatus,
   SystemInfo,
 } from '../../shared/types.js';
+import type { ServiceSpecRequest } from '../../shared/service-schema.js';
+import type { Service, ServiceListEntry, ServiceLogLine, Task, TaskFilter } from '../../shared/services.js';
 import { SKEP_VERSION } from '../../shared/version.js';
 import { probeEngine, type EngineOptions } from '../agent/engine.js';
 import { readHostFacts } from '../agent/host-facts.js';
@@ -42,7 +44,10 @@ import { joinCluster, joinHandlers, type RegisteredNode } from '../swarm/ca/join
 import { Manager } from '../swarm/manager.js';
 import { chooseAdvertiseAddr, parseListenAddr } from './addresses.js';
 import { CertificateRenewer } from './certificates.js';
-import { clusterProtocol, disconnectRemoved } from './cluster-server.js';
+import { DockerExecutor } from '../agent/exec/docker/executor.js';
+import { AgentTasks } from './agent-tasks.js';
+import { localTaskLogs, serviceLogs } from './service-logs.js';
+import { clusterProtocol, disconnectRemoved, notifyAssignmentsChanged } from './cluster-server.js';
 import { listenError, rewriteAsSingleVoter, withTimeout } from './lifecycle.js';
 import { LocalStore, type LocalSwarmState, type NodeCredentials, type SecretSealer } from './local-state.js';
 
@@ -75,6 +80,8 @@ interface Running {
   server: RpcServer;
   pool: ConnectionPool;
   session: AgentSession;
+  /** This node's tasks on its Docker Engine (services). */
+  tasks: AgentTasks;
   protocol: ProtocolServer;
   renewer: CertificateRenewer;
   manager: Manager | undefined;
@@ -388,6 +395,9 @@ export class SkepDaemon implements SkepService {
         }
       }
       await this.announceLeave(running);
+      // As Docker's leave: this node's task containers go with it (an empty complete set removes them).
+      await withTimeout(running.tasks.worker.assign([]), 30_000, 'removing this node\'s task containers took too long').catch((error: unknown) =>
+        this.logger.warn('swarm: leaving without removing every task container', { error: error instanceof Error ? error.message : String(error) }));
       await this.halt();
       await this.local.wipe();
     });
@@ -463,6 +473,40 @@ export class SkepDaemon implements SkepService {
     return this.managerCall((manager) => manager.nodes.update(ref, update));
   }
 
+  // ---- services and tasks ----
+
+  serviceCreate(spec: ServiceSpecRequest): Promise<{ id: string }> {
+    return this.managerCall((manager) => manager.services.create(spec));
+  }
+
+  serviceList(): Promise<ServiceListEntry[]> {
+    return this.managerCall((manager) => manager.services.list());
+  }
+
+  serviceInspect(ref: string): Promise<Service> {
+    return this.managerCall((manager) => manager.services.inspect(ref));
+  }
+
+  serviceUpdate(ref: string, spec: ServiceSpecRequest, options: { rollback?: boolean }): Promise<void> {
+    return this.managerCall((manager) => manager.services.update(ref, spec, options));
+  }
+
+  serviceScale(ref: string, replicas: number): Promise<void> {
+    return this.managerCall((manager) => manager.services.scale(ref, replicas));
+  }
+
+  serviceRemove(ref: string): Promise<string> {
+    return this.managerCall((manager) => manager.services.remove(ref));
+  }
+
+  taskList(filter: TaskFilter): Promise<Task[]> {
+    return this.managerCall((manager) => manager.services.tasks(filter));
+  }
+
+  serviceLogs(ref: string, options: { tail?: number; sinceSeconds?: number }): Promise<ServiceLogLine[]> {
+    return this.managerCall((manager, running) => serviceLogs(manager, { nodeId: running.local.nodeId, worker: running.tasks.worker, pool: running.pool }, ref, options));
+  }
+
   // ---- the node's runtime ----
 
   private async run(local: LocalSwarmState, credentials: NodeCredentials, bootstrap: { voters: string[]; learners: string[] } | undefined): Promise<void> {
@@ -473,6 +517,8 @@ export class SkepDaemon implements SkepService {
       isKnownManager: (id) => running.knownManagers.has(id),
       answerHeartbeat: (nodeId, report) => this.answerHeartbeat(running, nodeId, report),
       onRemoved: () => this.background('removal', this.serialized(() => this.onRemoved(running))),
+      onAssignmentsChanged: () => void running.tasks.refresh(),
+      taskLogs: (taskId, options) => localTaskLogs(running.tasks.worker, taskId, options),
       logger: this.logger,
     });
     running.protocol = protocol;
@@ -525,9 +571,18 @@ export class SkepDaemon implements SkepService {
       periodMs: this.heartbeatPeriodMs,
       managers: () => this.knownManagerList(running),
       report: async () => this.heartbeatReport(running),
-      onAnswer: (answer) => this.background('heartbeat answer', this.onHeartbeatAnswer(running, answer)),
+      onAnswer: (answer, from) => {
+        running.tasks.heard(from);
+        this.background('heartbeat answer', this.onHeartbeatAnswer(running, answer));
+      },
       onRemoved: () => this.background('removal', this.serialized(() => this.onRemoved(running))),
       logger: this.logger,
+    });
+    running.tasks = new AgentTasks({
+      executor: new DockerExecutor({ nodeId: local.nodeId, ...(this.options.engine?.host ? { host: this.options.engine.host } : {}) }),
+      pool,
+      logger: this.logger,
+      timeoutMs: Math.max(this.heartbeatPeriodMs, 2000),
     });
     this.running = running;
     if (local.role === 'manager') await this.startManager(running, bootstrap);
@@ -561,6 +616,7 @@ export class SkepDaemon implements SkepService {
       onNodeRemoved: (id) => disconnectRemoved(running.server, id),
       onFatal: (error) => this.background('manager failure', this.onManagerFailed(running, error)),
       onChange: () => this.statusChanged(),
+      onAssignmentsChanged: (nodeIds) => notifyAssignmentsChanged(running.server, nodeIds),
     });
   }
 
@@ -783,6 +839,7 @@ export class SkepDaemon implements SkepService {
     this.running = undefined;
     clearTimeout(running.recoveryTimer);
     running.session?.stop();
+    await running.tasks?.close().catch(() => undefined);
     await running.manager?.stop().catch((error: unknown) => this.logger.warn('swarm: raft stop failed', { error: String(error) }));
     running.pool.close();
     await running.server.close();

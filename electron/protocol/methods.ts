@@ -25,6 +25,15 @@ export const BOUNDS = {
   shortText: 256,
   address: 300,
   csrPemBytes: 16 * 1024,
+  /** Tasks one node is assigned (Swarm keeps a node's tasks far below this). */
+  tasksPerNode: 10_000,
+  /** Status reports in one batch; the agent sends more as several batches. */
+  reportsPerBatch: 1000,
+  /** Entries of a task's lists (command, env, mounts, ports, labels). */
+  listEntries: 1000,
+  /** Log lines one task's answer carries, and the characters of one line. */
+  logLines: 10_000,
+  logLineChars: 16 * 1024,
 } as const;
 
 const nodeId = z.string().regex(/^[0-9a-z]{25}$/, 'a node ID');
@@ -128,6 +137,57 @@ export const RaftView = z.strictObject({
 
 const empty = z.strictObject({});
 
+const taskId = z.string().regex(/^[0-9a-z]{25}$/, 'a task ID');
+const agentState = z.enum(['NEW', 'PENDING', 'ASSIGNED', 'ACCEPTED', 'PREPARING', 'READY', 'STARTING', 'RUNNING', 'COMPLETE', 'SHUTDOWN', 'FAILED', 'REJECTED', 'REMOVE', 'ORPHANED']);
+const longText = z.string().max(4096);
+const list = <T extends z.ZodType>(item: T) => z.array(item).max(BOUNDS.listEntries);
+const port = z.strictObject({ protocol: z.enum(['tcp', 'udp']), targetPort: z.number().int().min(0).max(65535), publishedPort: z.number().int().min(0).max(65535) });
+
+/** A task as the dispatcher hands it to its node's agent (electron/agent/exec/types.ts AgentTask). */
+export const AssignedTask = z.strictObject({
+  id: taskId,
+  serviceId: taskId,
+  serviceName: text(63),
+  slot: counter.min(1).optional(),
+  nodeId,
+  desiredState: agentState,
+  currentState: agentState.optional(),
+  spec: z.strictObject({
+    image: text(512),
+    command: list(longText).optional(),
+    args: list(longText).optional(),
+    env: list(longText).optional(),
+    labels: z.record(text(200), longText).optional(),
+    mounts: list(z.strictObject({ type: z.enum(['bind', 'volume']), source: longText, target: longText, readOnly: z.boolean().optional() })).optional(),
+    ports: list(port).optional(),
+    limits: z.strictObject({ nanoCpus: counter.optional(), memoryBytes: counter.optional() }).optional(),
+    healthcheck: z.strictObject({ test: list(longText), intervalMs: counter.optional(), timeoutMs: counter.optional(), retries: counter.optional(), startPeriodMs: counter.optional() }).optional(),
+    stopSignal: text(32).optional(),
+    stopGracePeriodMs: counter.optional(),
+    hostname: text(BOUNDS.hostname).optional(),
+    user: text(BOUNDS.shortText).optional(),
+    workdir: longText.optional(),
+  }),
+});
+export type AssignedTask = z.infer<typeof AssignedTask>;
+
+/** A node's complete set of assignments; `version` is the Raft index of the newest of them. */
+export const AssignmentSet = z.strictObject({ version: counter, tasks: z.array(AssignedTask).max(BOUNDS.tasksPerNode) });
+export type AssignmentSet = z.infer<typeof AssignmentSet>;
+
+/** One status report of the agent (electron/agent/exec/types.ts TaskStatusReport). */
+export const TaskReport = z.strictObject({
+  taskId,
+  state: agentState,
+  message: text(BOUNDS.shortText),
+  err: longText.optional(),
+  containerId: text(128).optional(),
+  exitCode: z.number().int().min(-1_000_000).max(1_000_000).optional(),
+  portStatus: list(port).optional(),
+  timestamp: z.iso.datetime(),
+});
+export type TaskReport = z.infer<typeof TaskReport>;
+
 export interface MethodSpec<B extends z.ZodType, R extends z.ZodType | undefined> {
   readonly kind: R extends undefined ? 'notify' : 'request';
   readonly callers: Caller;
@@ -163,6 +223,23 @@ export const METHODS = {
     z.strictObject({ certPem: text(64 * 1024) }),
     'a node renews its own certificate; the role is the one the store wants for it',
   ),
+  'dispatcher.tasks': request('node', empty, AssignmentSet, 'a node asks for its own complete set of tasks (after each heartbeat and each change notification)'),
+  'dispatcher.updateTaskStatus': request(
+    'node',
+    z.strictObject({ reports: z.array(TaskReport).min(1).max(BOUNDS.reportsPerBatch) }),
+    empty,
+    'a node reports its own tasks\' states; a report for a task assigned to another node is refused',
+  ),
+  'agent.taskLogs': request(
+    'raft-member',
+    z.strictObject({ taskId, tail: z.number().int().min(0).max(BOUNDS.logLines).optional(), sinceSeconds: counter.optional() }),
+    z.strictObject({
+      lines: z.array(z.strictObject({ stream: z.enum(['stdout', 'stderr']), text: z.string().max(BOUNDS.logLineChars), timestamp: text(64).optional() })).max(BOUNDS.logLines),
+    }),
+    'a manager reads the log lines of a task the receiving node runs (service logs)',
+  ),
+  /** Sent by a manager to a node's live connection when that node's assignments change. */
+  'dispatcher.assignmentsChanged': notify('raft-member', empty, 'a manager tells a node to fetch its tasks now rather than at the next heartbeat'),
   /** Sent by a manager to a node's live connection as its removal applies. */
   'node.removed': notify('raft-member', empty, 'a manager tells a node it was removed from the swarm'),
 } as const;

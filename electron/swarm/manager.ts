@@ -1,5 +1,6 @@
 // A manager: a Raft member holding the swarm store (state/), the control API on every manager
-// (controlapi/), and the leader components — dispatcher (dispatcher/) and role manager (roles/) —
+// (controlapi/), and the leader components — dispatcher (dispatcher/), role manager (roles/) and the
+// services loop (services-loop.ts: orchestrator + scheduler passes) —
 // started when this manager becomes leader and stopped when it stops being leader, as swarmkit's
 // manager does. The manager only composes; each component's logic lives in its own room.
 import type { PeerIdentity } from '../net/index.js';
@@ -7,10 +8,15 @@ import type { ConnectionPool, Logger } from '../net/index.js';
 import { skepError, type SkepError } from '../../shared/errors.js';
 import type { Caller } from '../protocol/index.js';
 import type { ConfState } from '../raft/types.js';
+import type { AssignmentSet, TaskReport } from '../protocol/index.js';
+import { randomBase36Id } from './ca/index.js';
 import { ClusterControl } from './controlapi/cluster.js';
 import { NodeControl } from './controlapi/nodes.js';
+import { ServiceControl } from './controlapi/services.js';
+import { assignmentsFor, nodesWithChangedAssignments, statusCommand } from './dispatcher/assignments.js';
 import { Dispatcher } from './dispatcher/dispatcher.js';
 import { RoleManager } from './roles/role-manager.js';
+import { ServicesLoop } from './services-loop.js';
 import { RaftStore, toSwarmError } from './state/raft-store.js';
 
 export { toSwarmError };
@@ -36,13 +42,17 @@ export interface ManagerOptions {
   readonly onFatal: (error: Error) => void;
   /** Something in the store or the Raft group changed that the window shows. */
   readonly onChange: () => void;
+  /** These nodes' task assignments changed: tell their live connections to fetch them. */
+  readonly onAssignmentsChanged?: (nodeIds: ReadonlySet<string>) => void;
 }
 
 export class Manager {
   readonly nodes: NodeControl;
   readonly cluster: ClusterControl;
   readonly dispatcher: Dispatcher;
+  readonly services: ServiceControl;
   private readonly roles: RoleManager;
+  private readonly servicesLoop: ServicesLoop;
   private leading = false;
   private stopped = false;
 
@@ -61,6 +71,8 @@ export class Manager {
       isRaftMember: (id) => raft.isMember(id),
     });
     this.cluster = new ClusterControl({ state, proposer: raft });
+    this.services = new ServiceControl({ state, proposer: raft, readBarrier: () => raft.readBarrier(), newId: () => randomBase36Id() });
+    this.servicesLoop = new ServicesLoop({ state, watch: (listener) => raft.store.watch(listener), proposer: raft, logger: options.logger });
     this.dispatcher = new Dispatcher({ selfId: options.nodeId, state, proposer: raft, heartbeatPeriodMs: options.heartbeatPeriodMs, onError });
     const node = raft.raftNode;
     this.roles = new RoleManager({
@@ -112,6 +124,8 @@ export class Manager {
     raft.store.watch((change) => {
       const removedBefore = new Set(change.previous.removed);
       for (const id of change.state.removed) if (!removedBefore.has(id)) options.onNodeRemoved(id);
+      const assignmentsChanged = nodesWithChangedAssignments(change.previous, change.state);
+      if (assignmentsChanged.size > 0) options.onAssignmentsChanged?.(assignmentsChanged);
       options.onChange();
     });
     manager.followLeadership();
@@ -124,6 +138,17 @@ export class Manager {
 
   get isLeader(): boolean {
     return this.raft.isLeader;
+  }
+
+  /** A node's complete set of tasks, from this manager's store (any manager answers). */
+  assignments(nodeId: string): AssignmentSet {
+    return assignmentsFor(this.raft.store.state, nodeId);
+  }
+
+  /** A node's reports on its own tasks, as one entry (a follower's proposal goes to the leader through Raft). */
+  async reportTaskStatus(nodeId: string, reports: readonly TaskReport[]): Promise<void> {
+    const command = statusCommand(this.raft.store.state, nodeId, reports);
+    if (command) await this.raft.propose(command);
   }
 
   /**
@@ -156,7 +181,8 @@ export class Manager {
     if (leader) {
       this.dispatcher.start();
       this.roles.start();
-      this.options.logger.info('manager: this node is the leader; dispatcher and role manager started');
+      this.servicesLoop.start();
+      this.options.logger.info('manager: this node is the leader; dispatcher, role manager and services loop started');
     } else {
       this.stopLeaderComponents();
     }
@@ -166,6 +192,7 @@ export class Manager {
     this.leading = false;
     this.dispatcher.stop();
     this.roles.stop();
+    this.servicesLoop.stop();
   }
 
   async stop(): Promise<void> {

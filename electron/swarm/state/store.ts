@@ -1,6 +1,7 @@
 // The replicated swarm state and the commands that change it. Every manager applies the same
 // committed commands in the same order, so apply() is deterministic: no clock (timestamps come
 // inside commands, from the proposer), no randomness, no I/O.
+import { advanceTaskStatus, type Service, type ServiceSpec, type Task, type TaskState, type TaskStatus, type UpdateStatus } from '../../../shared/services.js';
 import type { NodeAvailability, NodeDescription, NodeRole, NodeState } from '../../../shared/types.js';
 
 export interface ClusterRecord {
@@ -32,6 +33,31 @@ export interface SwarmState {
   readonly nodes: Readonly<Record<string, NodeRecord>>;
   /** Node IDs whose certificates are refused from now on. */
   readonly removed: readonly string[];
+  /** Services by ID; absent in snapshots written before services existed (read as empty). */
+  readonly services?: Readonly<Record<string, Service>>;
+  /** Tasks by ID; absent in snapshots written before services existed (read as empty). */
+  readonly tasks?: Readonly<Record<string, Task>>;
+}
+
+/**
+ * One change of a task or service inside a `tasks.batch` entry: the orchestrator's changes plus the
+ * scheduler's placements, so a whole leader pass is one Raft entry. A task's `status` is written
+ * here only before an agent has it (the scheduler's PENDING/ASSIGNED, the constraint enforcer's
+ * REJECTED); agents' reports come through `task.status`.
+ */
+export type TaskBatchChange =
+  | { readonly op: 'task.create'; readonly task: Task }
+  | { readonly op: 'task.desiredState'; readonly taskId: string; readonly desiredState: TaskState }
+  | { readonly op: 'task.status'; readonly taskId: string; readonly status: TaskStatus }
+  | { readonly op: 'task.assign'; readonly taskId: string; readonly nodeId: string; readonly status: TaskStatus }
+  | { readonly op: 'task.delete'; readonly taskId: string }
+  | { readonly op: 'service.updateStatus'; readonly serviceId: string; readonly updateStatus: UpdateStatus }
+  | { readonly op: 'service.rollback'; readonly serviceId: string; readonly spec: ServiceSpec; readonly specVersion: number; readonly updateStatus: UpdateStatus };
+
+/** What a node's agent reported about one of its own tasks. */
+export interface TaskStatusEntry {
+  readonly taskId: string;
+  readonly status: TaskStatus;
 }
 
 export type Command =
@@ -43,13 +69,32 @@ export type Command =
   | { readonly op: 'node.remove'; readonly id: string }
   | { readonly op: 'tokens.rotate'; readonly role: NodeRole; readonly secret: string }
   /** Drops every node but the survivor from the manager set (force-new-cluster). */
-  | { readonly op: 'cluster.forceNew'; readonly survivor: string; readonly at: string };
+  | { readonly op: 'cluster.forceNew'; readonly survivor: string; readonly at: string }
+  /** A new service; its ID and name were checked by the control API and are checked again here. */
+  | { readonly op: 'service.create'; readonly service: Omit<Service, 'version' | 'specVersion'> }
+  /** A new spec (update, scale, manual rollback): the old one is kept for `service rollback`. */
+  | { readonly op: 'service.update'; readonly id: string; readonly at: string; readonly spec: ServiceSpec; readonly rollback?: boolean; readonly updateStatus?: UpdateStatus }
+  | { readonly op: 'service.remove'; readonly id: string }
+  /** One leader pass: orchestrator and scheduler changes, applied in order. */
+  | { readonly op: 'tasks.batch'; readonly at: string; readonly changes: readonly TaskBatchChange[] }
+  /** Status reports from the agent of `nodeId`, for its own tasks only; states only move forward. */
+  | { readonly op: 'task.status'; readonly nodeId: string; readonly reports: readonly TaskStatusEntry[] };
 
 export type ApplyResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
 const OK: ApplyResult = { ok: true };
 
-export const EMPTY_STATE: SwarmState = { cluster: null, nodes: {}, removed: [] };
+export const EMPTY_STATE: SwarmState = { cluster: null, nodes: {}, removed: [], services: {}, tasks: {} };
+
+/** The services table (empty for a state restored from an old snapshot). */
+export function servicesOf(state: SwarmState): Readonly<Record<string, Service>> {
+  return state.services ?? {};
+}
+
+/** The tasks table (empty for a state restored from an old snapshot). */
+export function tasksOf(state: SwarmState): Readonly<Record<string, Task>> {
+  return state.tasks ?? {};
+}
 
 export function encodeCommand(command: Command): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(command));
@@ -98,7 +143,7 @@ export class SwarmStore {
 
   restore(data: Uint8Array, index = 0): void {
     const previous = this.current;
-    this.current = data.length === 0 ? EMPTY_STATE : (JSON.parse(new TextDecoder().decode(data)) as SwarmState);
+    this.current = data.length === 0 ? EMPTY_STATE : { services: {}, tasks: {}, ...(JSON.parse(new TextDecoder().decode(data)) as SwarmState) };
     this.publish({ index, state: this.current, previous });
   }
 
@@ -119,7 +164,7 @@ export function applyCommand(state: SwarmState, command: Command, index = 0): { 
   switch (command.op) {
     case 'cluster.create':
       if (state.cluster) return fail('the swarm already exists');
-      return { state: { cluster: command.cluster, nodes: { [command.node.id]: { ...command.node, version: index } }, removed: [] }, result: OK };
+      return { state: { cluster: command.cluster, nodes: { [command.node.id]: { ...command.node, version: index } }, removed: [], services: {}, tasks: {} }, result: OK };
     case 'node.register': {
       if (state.removed.includes(command.node.id)) return fail(`node ${command.node.id} was removed from the swarm`);
       const existing = state.nodes[command.node.id];
@@ -181,5 +226,120 @@ export function applyCommand(state: SwarmState, command: Command, index = 0): { 
       }
       return { state: { ...state, nodes }, result: OK };
     }
+    case 'service.create': {
+      const services = servicesOf(state);
+      if (services[command.service.id]) return fail(`service ${command.service.id} already exists`);
+      if (Object.values(services).some((s) => s.spec.name === command.service.spec.name)) return fail(`service ${command.service.spec.name} already exists`);
+      const service: Service = { ...command.service, version: index, specVersion: index };
+      return { state: { ...state, services: { ...services, [service.id]: service } }, result: OK };
+    }
+    case 'service.update': {
+      const services = servicesOf(state);
+      const existing = services[command.id];
+      if (!existing) return fail(`service ${command.id} not found`);
+      if (Object.values(services).some((s) => s.id !== command.id && s.spec.name === command.spec.name)) return fail(`service ${command.spec.name} already exists`);
+      // A rollback swaps the specs back and keeps the version the old tasks carry, so they count as up to date.
+      const specVersion = command.rollback ? (existing.previousSpecVersion ?? index) : index;
+      const service: Service = {
+        ...existing,
+        version: index,
+        updatedAt: command.at,
+        spec: command.spec,
+        specVersion,
+        previousSpec: existing.spec,
+        previousSpecVersion: existing.specVersion,
+        ...(command.updateStatus ? { updateStatus: command.updateStatus } : { updateStatus: undefined }),
+      };
+      return { state: { ...state, services: { ...services, [service.id]: service } }, result: OK };
+    }
+    case 'service.remove': {
+      const services = { ...servicesOf(state) };
+      if (!services[command.id]) return fail(`service ${command.id} not found`);
+      delete services[command.id];
+      return { state: { ...state, services }, result: OK };
+    }
+    case 'tasks.batch':
+      return { state: applyBatch(state, command.at, command.changes, index), result: OK };
+    case 'task.status': {
+      const tasks = { ...tasksOf(state) };
+      let changed = false;
+      for (const report of command.reports) {
+        const task = tasks[report.taskId];
+        // Only the node a task is assigned to speaks for it; stale or replayed reports never move it back.
+        if (!task || task.nodeId !== command.nodeId) continue;
+        const advanced = advanceTaskStatus(task, report.status);
+        if (!advanced) continue;
+        tasks[task.id] = { ...advanced, version: index, updatedAt: report.status.timestamp };
+        changed = true;
+      }
+      return { state: changed ? { ...state, tasks } : state, result: OK };
+    }
   }
+}
+
+/**
+ * Applies one leader pass. A change for a task or service that no longer exists (deleted by an
+ * entry committed in between) is skipped: the next pass decides again from what is there.
+ */
+function applyBatch(state: SwarmState, at: string, changes: readonly TaskBatchChange[], index: number): SwarmState {
+  const tasks: Record<string, Task> = { ...tasksOf(state) };
+  const services: Record<string, Service> = { ...servicesOf(state) };
+  const touch = (task: Task, change: Partial<Task>): void => {
+    tasks[task.id] = { ...task, ...change, version: index, updatedAt: at };
+  };
+  for (const change of changes) {
+    switch (change.op) {
+      case 'task.create':
+        if (!tasks[change.task.id]) tasks[change.task.id] = { ...change.task, version: index, createdAt: at, updatedAt: at };
+        break;
+      case 'task.desiredState': {
+        const task = tasks[change.taskId];
+        if (task) touch(task, { desiredState: change.desiredState });
+        break;
+      }
+      case 'task.status': {
+        const task = tasks[change.taskId];
+        if (task) touch(task, { status: change.status });
+        break;
+      }
+      case 'task.assign': {
+        const task = tasks[change.taskId];
+        // Only a task no agent has yet may be placed; a task already on a node stays there.
+        if (task && (task.nodeId === '' || change.nodeId === '' || task.nodeId === change.nodeId) && !isAgentState(task.status.state)) {
+          touch(task, { nodeId: change.nodeId || task.nodeId, status: change.status });
+        }
+        break;
+      }
+      case 'task.delete':
+        delete tasks[change.taskId];
+        break;
+      case 'service.updateStatus': {
+        const service = services[change.serviceId];
+        if (service) services[service.id] = { ...service, updateStatus: change.updateStatus, version: index };
+        break;
+      }
+      case 'service.rollback': {
+        const service = services[change.serviceId];
+        if (service) {
+          services[service.id] = {
+            ...service,
+            spec: change.spec,
+            specVersion: change.specVersion,
+            previousSpec: undefined,
+            previousSpecVersion: undefined,
+            updateStatus: change.updateStatus,
+            version: index,
+            updatedAt: at,
+          };
+        }
+        break;
+      }
+    }
+  }
+  return { ...state, tasks, services };
+}
+
+/** States only an agent reports (ACCEPTED and after): the scheduler no longer decides for such a task. */
+function isAgentState(state: TaskState): boolean {
+  return state !== 'new' && state !== 'pending' && state !== 'assigned';
 }

@@ -9,7 +9,7 @@ import {
 import { skepError } from '../../../../shared/errors.js';
 import { defaultEndpoint, dockerFor } from './engine.js';
 import { demultiplexLogs } from './logs.js';
-import { LABEL_SERVICE_ID, LABEL_SKEP_MANAGED, LABEL_TASK_ID, swarmLabels, taskName } from './names.js';
+import { LABEL_NODE_ID, LABEL_SERVICE_ID, LABEL_SKEP_MANAGED, LABEL_TASK_ID, swarmLabels, taskName } from './names.js';
 
 /** Swarm's default stop grace period. */
 const DEFAULT_STOP_GRACE_MS = 10_000;
@@ -18,6 +18,11 @@ const MS_TO_NS = 1_000_000;
 export interface DockerExecutorOptions {
   /** DOCKER_HOST-style address; defaults to DOCKER_HOST or the platform's default socket. */
   readonly host?: string;
+  /**
+   * This node's ID: listings (adoption and cleanup) see only containers labelled with it, so
+   * several nodes sharing one engine (a test lab) never adopt or remove each other's containers.
+   */
+  readonly nodeId?: string;
 }
 
 interface EngineErrorShape {
@@ -50,9 +55,11 @@ function isNotFound(error: unknown): boolean {
 
 export class DockerExecutor implements Executor {
   readonly docker: Docker;
+  readonly #nodeId: string | undefined;
 
   constructor(options: DockerExecutorOptions = {}) {
     this.docker = dockerFor(options.host ?? defaultEndpoint());
+    this.#nodeId = options.nodeId;
   }
 
   controller(task: AgentTask, containerId?: string): TaskController {
@@ -61,7 +68,7 @@ export class DockerExecutor implements Executor {
 
   async listTaskContainers(): Promise<TaskContainerSummary[]> {
     const containers = await engineCall(() =>
-      this.docker.listContainers({ all: true, filters: { label: [`${LABEL_SKEP_MANAGED}=true`] } }));
+      this.docker.listContainers({ all: true, filters: { label: [`${LABEL_SKEP_MANAGED}=true`, ...(this.#nodeId ? [`${LABEL_NODE_ID}=${this.#nodeId}`] : [])] } }));
     return containers.map((info) => ({
       id: info.Id,
       name: (info.Names[0] ?? '').replace(/^\//, ''),
