@@ -215,8 +215,6 @@ export const ERROR_CATALOG = {
     'service mode change is not allowed'),
   SERVICE_RENAME: entry(false, () =>
     'renaming services is not supported'),
-  SERVICE_NO_PREVIOUS_SPEC: entry(false, (service: string) =>
-    `service ${service} does not have a previous spec`),
   // Adding machines over SSH (texts as OpenSSH's where it has one).
   SSH_UNREACHABLE: entry(false, (address: string, reason: string) =>
     `ssh: connect to host ${address}: ${reason}`),
