@@ -21,7 +21,7 @@ export interface PlacementNode {
 }
 
 /** A PlacementNode from the API's node view (engine labels aren't reported yet). */
-export function placementNodeFromSwarmNode(node: SwarmNode, engineLabels: Readonly<Record<string, string>> = {}): PlacementNode {
+export function placementNodeFromSwarmNode(node: Pick<SwarmNode, 'id' | 'description' | 'role' | 'spec' | 'status'>, engineLabels: Readonly<Record<string, string>> = {}): PlacementNode {
   return {
     id: node.id,
     hostname: node.description.hostname,

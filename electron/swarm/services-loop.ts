@@ -3,7 +3,7 @@
 // both results as one `tasks.batch` entry. The passes themselves are pure (orchestrator/,
 // scheduler/); this class only feeds them, times them and writes their decisions. It starts and
 // stops with leadership, and a new leader's first pass reconciles everything from scratch.
-import type { PlacementNode } from '../../shared/constraints.js';
+import { placementNodeFromSwarmNode, type PlacementNode } from '../../shared/constraints.js';
 import type { Logger } from '../net/index.js';
 import { randomBase36Id } from './ca/index.js';
 import { orchestrate } from './orchestrator/index.js';
@@ -27,18 +27,7 @@ export interface ServicesLoopOptions {
 const MAX_CHANGES_PER_ENTRY = 2000;
 
 export function placementNode(node: NodeRecord): PlacementNode {
-  return {
-    id: node.id,
-    hostname: node.description.hostname,
-    role: node.role,
-    availability: node.spec.availability,
-    state: node.status.state,
-    addr: node.status.addr,
-    labels: node.spec.labels,
-    engineLabels: {},
-    platform: node.description.platform,
-    resources: { nanoCpus: Math.round(node.description.resources.cpus * 1e9), memoryBytes: node.description.resources.memoryBytes },
-  };
+  return placementNodeFromSwarmNode(node);
 }
 
 export class ServicesLoop {

@@ -6,6 +6,7 @@ import { serviceSpecSchema, type ServiceSpecInput } from '../../shared/service-s
 import { advanceTaskStatus, rollbackServiceSpec, taskStateRank, updateServiceSpec, type Service, type ServiceSpec, type Task, type TaskState, type TaskStatus } from '../../shared/services.js';
 import { orchestrate, type OrchestratorChange } from '../../electron/swarm/orchestrator/index.js';
 import { schedule, type SchedulingResult } from '../../electron/swarm/scheduler/index.js';
+import { seededRandom } from '../../electron/raft/core/random.js';
 
 export const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 export const iso = (ms: number): string => new Date(ms).toISOString();
@@ -62,17 +63,8 @@ export function status(state: TaskState, at: number, extra: Partial<TaskStatus> 
   return { state, timestamp: iso(at), message: state, err: '', ...extra };
 }
 
-/** A seeded PRNG (mulberry32), so property checks replay from their seed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (Raft's mulberry32), so property checks replay from their seed. */
+export const seeded = seededRandom;
 
 export interface SimAgentRules {
   /** Images whose containers exit with this code right after starting. */
