@@ -35,6 +35,8 @@ export function managerRef(manager: KnownManager): PeerRef {
 
 export class AgentSession {
   private timer: NodeJS.Timeout | undefined;
+  /** The period in use: the node's own until a manager's answer names the swarm's. */
+  private periodMs: number;
   private preferred: KnownManager | undefined;
   private running = false;
   private beating = false;
@@ -43,6 +45,7 @@ export class AgentSession {
   private failFirst!: (error: Error) => void;
 
   constructor(private readonly options: SessionOptions) {
+    this.periodMs = options.periodMs;
     this.firstSuccess = new Promise((resolve, reject) => {
       this.markFirstSuccess = resolve;
       this.failFirst = reject;
@@ -53,8 +56,17 @@ export class AgentSession {
   start(): void {
     this.running = true;
     void this.beat();
-    this.timer = setInterval(() => void this.beat(), this.options.periodMs);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    clearInterval(this.timer);
+    this.timer = setInterval(() => void this.beat(), this.periodMs);
     this.timer.unref();
+  }
+
+  get period(): number {
+    return this.periodMs;
   }
 
   /** Resolves after the first heartbeat a manager accepted; rejects if the node was removed first. */
@@ -78,9 +90,13 @@ export class AgentSession {
       let lastError: unknown = new Error('no manager address known');
       for (const manager of order) {
         try {
-          const answer = await call(this.options.pool, managerRef(manager), 'dispatcher.heartbeat', report, { timeoutMs: this.options.periodMs });
+          const answer = await call(this.options.pool, managerRef(manager), 'dispatcher.heartbeat', report, { timeoutMs: this.periodMs });
           const leader = answer.managers.find((m) => m.nodeId === answer.leaderId);
           if (leader) this.preferred = { addr: leader.addr, nodeId: leader.nodeId };
+          if (answer.periodMs !== undefined && answer.periodMs !== this.periodMs && this.running) {
+            this.periodMs = answer.periodMs;
+            this.schedule();
+          }
           this.options.onAnswer(answer, manager);
           this.markFirstSuccess();
           return;

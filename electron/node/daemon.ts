@@ -792,6 +792,8 @@ export class SkepDaemon implements SkepService {
       leaderId: manager.raft.leaderId,
       managers: voters.map((id) => ({ nodeId: id, addr: manager.raft.addressOf(id) ?? '' })).filter((m) => m.addr !== ''),
       desiredRole: state.nodes[nodeId]?.spec.role ?? 'worker',
+      // The managers mark a node Down after three of their periods, so the node beats at theirs.
+      periodMs: this.heartbeatPeriodMs,
     };
   }
 

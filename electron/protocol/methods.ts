@@ -113,6 +113,8 @@ export const HeartbeatAnswer = z.strictObject({
   managers: z.array(ManagerAddress).max(64),
   /** The role the swarm wants this node to have. */
   desiredRole: z.enum(['manager', 'worker']),
+  /** How often the managers expect this node's heartbeat (Swarm's dispatcher tells its agents too). */
+  periodMs: z.number().int().min(50).max(60_000).optional(),
 });
 export type HeartbeatAnswer = z.infer<typeof HeartbeatAnswer>;
 
