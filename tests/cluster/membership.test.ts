@@ -49,7 +49,10 @@ describe('leave, demote and local state', () => {
       const files = walk(swarmDir);
       expect(files.map((f) => path.basename(f))).toContain('node.key');
       for (const file of files) {
-        const stat = statSync(file);
+        // A daemon's atomic write may rename its temp file away between the listing and this stat
+        // (temp files are created 0600, so nothing is missed by skipping one that is gone).
+        const stat = statSync(file, { throwIfNoEntry: false });
+        if (stat === undefined) continue;
         // Everything under swarm/ is secret: the key, and the Raft log and snapshots that hold the CA key and token secrets.
         if (stat.isDirectory()) expect(stat.mode & 0o777, file).toBe(0o700);
         else expect(stat.mode & 0o077, file).toBe(0);
