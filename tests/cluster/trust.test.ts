@@ -19,8 +19,9 @@ function bytesUnder(dir: string): number {
   let total = 0;
   for (const name of readdirSync(dir)) {
     const file = path.join(dir, name);
-    const info = statSync(file);
-    total += info.isDirectory() ? bytesUnder(file) : info.size;
+    // A snapshot's temp file may be renamed away between the listing and this stat.
+    const info = statSync(file, { throwIfNoEntry: false });
+    if (info) total += info.isDirectory() ? bytesUnder(file) : info.size;
   }
   return total;
 }
