@@ -601,7 +601,14 @@ export class SkepDaemon implements SkepService {
   }
 
   private async startManager(running: Running, bootstrap: { voters: string[]; learners: string[] } | undefined): Promise<void> {
-    running.manager = await Manager.start({
+    // A fatal error is tied to the manager that raised it, so a late one from a manager already
+    // replaced (after recovery) cannot stop its successor.
+    const self: { manager?: Manager; failedWhileStarting?: Error } = {};
+    const onFatal = (error: Error): void => {
+      if (self.manager) this.background('manager failure', this.onManagerFailed(running, self.manager, error));
+      else self.failedWhileStarting ??= error;
+    };
+    const started = await Manager.start({
       nodeId: running.local.nodeId,
       raftDir: this.local.raftDir,
       pool: running.pool,
@@ -614,10 +621,13 @@ export class SkepDaemon implements SkepService {
       logger: this.logger,
       onRemovedFromRaft: () => this.background('becoming a worker', this.serialized(() => this.becomeWorker(running))),
       onNodeRemoved: (id) => disconnectRemoved(running.server, id),
-      onFatal: (error) => this.background('manager failure', this.onManagerFailed(running, error)),
+      onFatal,
       onChange: () => this.statusChanged(),
       onAssignmentsChanged: (nodeIds) => notifyAssignmentsChanged(running.server, nodeIds),
     });
+    self.manager = started;
+    running.manager = started;
+    if (self.failedWhileStarting) this.background('manager failure', this.onManagerFailed(running, started, self.failedWhileStarting));
   }
 
   /**
@@ -625,14 +635,16 @@ export class SkepDaemon implements SkepService {
    * says so — `swarm status`, `node ls`, the window and the tray — and where the cause can go
    * away by itself (space freed), it starts the manager again from what is on disk.
    */
-  private async onManagerFailed(running: Running, error: Error): Promise<void> {
-    const manager = running.manager;
-    running.manager = undefined;
-    await manager?.stop().catch(() => undefined);
+  private async onManagerFailed(running: Running, failed: Manager, error: Error): Promise<void> {
+    if (running.manager !== failed) return;
+    // The failure is recorded before anything is awaited: a heartbeat answer arriving while the
+    // manager stops must not find "no manager, no failure" and start one over a wiped log.
     const failure = describeFailure(error, this.local.raftDir);
+    running.manager = undefined;
     running.failure = failure;
     this.logger.error('swarm: the manager stopped', { error: error.message, recovering: failure.recovering });
     this.statusChanged();
+    await failed.stop().catch(() => undefined);
     if (failure.recovering) this.scheduleRecovery(running);
   }
 
@@ -646,6 +658,7 @@ export class SkepDaemon implements SkepService {
         if ((await freeBytes(this.local.raftDir)) < RECOVERY_FREE_BYTES) return this.scheduleRecovery(running);
         try {
           await this.startManager(running, undefined);
+          if (!running.manager) return; // it failed again while starting, and said so
           running.failure = undefined;
           this.logger.info('swarm: the manager started again after a storage failure');
           this.statusChanged();
@@ -689,7 +702,8 @@ export class SkepDaemon implements SkepService {
   }
 
   private async becomeManager(running: Running): Promise<void> {
-    if (running.manager || this.running !== running) return;
+    // A manager whose Raft node stopped keeps its log for recovery: never start over it here.
+    if (running.manager || running.failure || this.running !== running) return;
     await this.local.wipeRaft();
     running.local = { ...running.local, role: 'manager' };
     await this.local.save(running.local);

@@ -2,7 +2,7 @@
 // fail with the reason), the rest of the swarm goes on, and when space is freed the manager starts
 // again by itself and catches up. The data directory is a real, small tmpfs.
 import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Cluster, expectOk, waitUntil, type SkepNode } from './harness.js';
@@ -53,6 +53,10 @@ describe.skipIf(whyNot !== undefined)('a manager whose disk is full', () => {
   }, 60_000);
 
   test('it stops and says so, the swarm goes on, and it recovers by itself once space is freed', async () => {
+    // The Raft log must survive the failure: a manager that stopped is restarted from its own log,
+    // never wiped and re-joined (that would forget votes and acknowledged entries).
+    const raftDir = path.join(m3.dataDir, 'swarm', 'raft');
+    const raftDirInode = statSync(raftDir).ino;
     const filler = path.join(m3.dataDir, 'filler');
     const filled = fill(filler);
     console.log(`filled m3's tmpfs with ${filled} bytes`);
@@ -86,7 +90,10 @@ describe.skipIf(whyNot !== undefined)('a manager whose disk is full', () => {
     await waitUntil('m3 to recover by itself', async () => {
       const now = await m3.status();
       return now.state === 'active' && now.failure === undefined;
-    }, { timeoutMs: 30_000 });
+    }, { timeoutMs: 30_000 }).catch(async (error: unknown) => {
+      throw new Error(`${String(error)}\nstatus: ${JSON.stringify(await m3.status())}\n---- m3 ----\n${m3.logs().slice(-6000)}`);
+    });
+    expect(statSync(raftDir).ino, 'm3\'s Raft directory was wiped and recreated').toBe(raftDirInode);
     expectOk(await m1.cli('node', 'update', '--label-add', 'after=freed', m1.id), 'a write after space was freed');
     await cluster.waitForNodes(m3, 'm3 caught up with every write', (list) => {
       const labels = list.find((n) => n.id === m1.id)?.spec.labels ?? {};
