@@ -3,7 +3,7 @@
 // setInterval, moved together by `advance`, so no test waits on the wall clock.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SkepError, skepError } from '../../../shared/errors.js';
-import { Dispatcher, MISSED_HEARTBEATS, type NodeReport } from '../../../electron/swarm/dispatcher/dispatcher.js';
+import { Dispatcher, JOIN_COMPLETION_MS, MISSED_HEARTBEATS, type NodeReport } from '../../../electron/swarm/dispatcher/dispatcher.js';
 import type { SwarmStore } from '../../../electron/swarm/state/store.js';
 import { description, nodeId, nodeRecord, storeWith, type CountingProposer } from './fixtures.js';
 
@@ -148,15 +148,24 @@ describe('missed heartbeats', () => {
     expect(stateOf(W2).state).toBe('down');
   });
 
-  it('a node that joins while this manager leads gets a full grace period before its first heartbeat', async () => {
+  it('a registered node that never sends its first heartbeat is not shown Down, and is removed once its join can no longer complete', async () => {
     dispatcher.start();
     await advance(5 * PERIOD);
-    const joining = nodeId('w3');
-    await proposer.propose({ op: 'node.register', node: { ...nodeRecord(joining), status: { state: 'unknown', addr: '10.0.0.3', message: 'joining' } } });
-    await advance(MISSED_HEARTBEATS * PERIOD - 100);
-    expect(stateOf(joining)).toEqual({ state: 'unknown', message: 'joining' });
-    await advance(PERIOD);
-    expect(stateOf(joining)).toEqual({ state: 'down', message: 'heartbeat failure' });
+    const ghost = nodeId('w3');
+    const joined = nodeId('w4');
+    const registration = (id: string) => ({ ...nodeRecord(id), createdAt: new Date(clock).toISOString(), status: { state: 'unknown' as const, addr: '10.0.0.3', message: 'joining' } });
+    await proposer.propose({ op: 'node.register', node: registration(ghost) });
+    await proposer.propose({ op: 'node.register', node: registration(joined) });
+    await dispatcher.heartbeat(joined, report(joined));
+    await advance(MISSED_HEARTBEATS * PERIOD + PERIOD);
+    expect(stateOf(ghost)).toEqual({ state: 'unknown', message: 'joining' });
+    for (let left = JOIN_COMPLETION_MS; left > 0; left -= PERIOD) {
+      await dispatcher.heartbeat(joined, report(joined));
+      await advance(PERIOD);
+    }
+    expect(store.state.nodes[ghost]).toBeUndefined();
+    expect(store.state.removed).toContain(ghost);
+    expect(stateOf(joined).state).toBe('ready');
   });
 
   it('a stopped dispatcher marks nothing', async () => {
