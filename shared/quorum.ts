@@ -95,7 +95,7 @@ export interface ManagerCountChange {
 }
 
 function describeSide(counts: ManagerCounts): string {
-  return `${managersText(counts)}, ${canLoseText(counts)}`;
+  return counts.managers === 0 ? 'no managers' : `${managersText(counts)}, ${canLoseText(counts)}`;
 }
 
 /** Counts before and after one manager comes or goes: the one function behind every quorum message. */
