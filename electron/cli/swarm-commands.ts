@@ -133,6 +133,7 @@ export function swarmCommand(client: ClientFactory): Command {
       const lines = options.rotate ? [`Successfully rotated ${role} join token.`, ''] : [];
       lines.push(`To add a ${role} to this swarm, run the following command:`, '', joinCommand(result.token, result.managerAddr), '');
       print(lines.join('\n'));
+      if (role === 'manager') process.stderr.write(managerChangeNote(await plannedManagerChange(client(), { kind: 'join-manager' }), 'Each manager that joins changes the swarm\'s fault tolerance. '));
     });
 
   swarm

@@ -8,7 +8,6 @@ import { skepError, SkepError } from '../../shared/errors.js';
 import { formatAddress, parseAddress } from '../net/index.js';
 import { listenError } from './lifecycle.js';
 
-export { DEFAULT_CLUSTER_PORT };
 
 export interface ListenAddress {
   readonly host: string;
@@ -34,7 +33,7 @@ function checked(field: AddressField, value: string): NodeAddress {
 }
 
 /** An interface's address, as Docker picks it: its IPv4 address, else its IPv6 address. */
-export function interfaceAddress(name: string, field: AddressField): string {
+function interfaceAddress(name: string, field: AddressField): string {
   const addresses = os.networkInterfaces()[name] ?? [];
   const v4 = addresses.filter((a) => a.family === 'IPv4').map((a) => a.address);
   const v6 = addresses.filter((a) => a.family === 'IPv6').map((a) => a.address);

@@ -115,6 +115,9 @@ describe('joins that fail, addresses that cannot work, and what the CLI says', (
       const status = await manager.status();
       return status.state === 'active' && status.managers === 2 && status.reachableManagers === 2;
     });
+    // Joining with the manager token would make 3: the token's instructions say so.
+    const tokenHelp = expectOk(await manager.cli('swarm', 'join-token', 'manager'), 'join-token manager');
+    expect(tokenHelp.stderr).toBe("Each manager that joins changes the swarm's fault tolerance. Fault tolerance: 2 managers, can lose none → 3 managers, can lose 1.\n");
     const demoted = expectOk(await manager.cli('node', 'demote', joiner.id), 'demote');
     expect(demoted.stdout).toBe(`Manager ${joiner.id} demoted in the swarm.\n`);
     expect(demoted.stderr).toBe('Fault tolerance: 2 managers, can lose none → 1 manager, can lose none.\n');
