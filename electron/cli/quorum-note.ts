@@ -4,7 +4,7 @@
 import type { SkepClient } from '../../shared/api.js';
 import { managerCountChange, type ManagerCountChange } from '../../shared/quorum.js';
 
-export type ManagerAction = { readonly kind: 'promote' | 'demote'; readonly ref: string } | { readonly kind: 'leave' | 'join-manager' };
+export type ManagerAction = { readonly kind: 'promote' | 'demote'; readonly ref: string } | { readonly kind: 'leave' } | { readonly kind: 'join-manager' };
 
 /** The change `action` would make, read before it runs; undefined when it changes no manager count. */
 export async function plannedManagerChange(api: SkepClient, action: ManagerAction): Promise<ManagerCountChange | undefined> {
