@@ -29,8 +29,8 @@ export interface DispatcherOptions {
 export const MISSED_HEARTBEATS = 3;
 
 /**
- * A joining node is registered (state unknown) when its certificate is issued; its join completes
- * with its first heartbeat. The joining side gives up 15 s after it has the certificate
+ * A joining node is registered (state unknown, no cluster address) when its certificate is issued;
+ * its join completes with its first heartbeat. The joining side gives up 15 s after it has the certificate
  * (electron/node/daemon.ts), so a registration still unknown after this long never completes: it
  * is removed (and its certificate refused), not left as a ghost node.
  */
@@ -108,8 +108,10 @@ export class Dispatcher {
       const joinDeadline = now - (this.options.joinCompletionMs ?? JOIN_COMPLETION_MS);
       for (const node of Object.values(this.options.state().nodes)) {
         if (node.id === this.options.selfId) continue;
-        if (node.status.state === 'unknown') {
-          // Not joined yet: not Down (it never was up), and gone once its join can't complete.
+        // Registered but never heard from (a first heartbeat sets the cluster address): not Down,
+        // since it never was up, and gone once its join can't complete. This also clears the
+        // ghosts that earlier versions marked Down.
+        if (node.status.state !== 'ready' && node.clusterAddr === '') {
           if (Date.parse(node.createdAt) < joinDeadline) await this.options.proposer.propose({ op: 'node.remove', id: node.id });
           continue;
         }

@@ -153,7 +153,8 @@ describe('missed heartbeats', () => {
     await advance(5 * PERIOD);
     const ghost = nodeId('w3');
     const joined = nodeId('w4');
-    const registration = (id: string) => ({ ...nodeRecord(id), createdAt: new Date(clock).toISOString(), status: { state: 'unknown' as const, addr: '10.0.0.3', message: 'joining' } });
+    // As the join service registers a node: no description, no cluster address yet.
+    const registration = (id: string) => ({ ...nodeRecord(id, { hostname: '', clusterAddr: '' }), createdAt: new Date(clock).toISOString(), status: { state: 'unknown' as const, addr: '10.0.0.3', message: 'joining' } });
     await proposer.propose({ op: 'node.register', node: registration(ghost) });
     await proposer.propose({ op: 'node.register', node: registration(joined) });
     await dispatcher.heartbeat(joined, report(joined));
@@ -166,6 +167,17 @@ describe('missed heartbeats', () => {
     expect(store.state.nodes[ghost]).toBeUndefined();
     expect(store.state.removed).toContain(ghost);
     expect(stateOf(joined).state).toBe('ready');
+  });
+
+  it('clears a ghost an earlier version left Down (never heard from, no cluster address)', async () => {
+    const ghost = nodeId('w5');
+    await proposer.propose({ op: 'node.register', node: { ...nodeRecord(ghost, { hostname: '', clusterAddr: '' }), status: { state: 'down', addr: '10.0.0.5', message: 'heartbeat failure' } } });
+    await store.apply({ op: 'node.status', id: W1, at: 'x', state: 'down', message: 'heartbeat failure' }, 50);
+    dispatcher.start();
+    await advance(PERIOD);
+    expect(store.state.nodes[ghost]).toBeUndefined();
+    // A node that did join and then went Down stays, to be removed by a person.
+    expect(stateOf(W1).state).toBe('down');
   });
 
   it('a stopped dispatcher marks nothing', async () => {
