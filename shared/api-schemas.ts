@@ -30,7 +30,8 @@ function utf8Length(text: string): number {
 // checked against MAX_NODE_LABEL_BYTES where the labels are merged.
 // Each string may be larger than the bound, so that a request past it gets the catalog's message.
 const labelString = z.string().max(4 * MAX_NODE_LABEL_BYTES);
-const labelKey = labelString.min(1);
+// An empty key is not refused here: the control API refuses it with the catalog's words (LABEL_EMPTY_KEY).
+const labelKey = labelString;
 
 const machineTarget = z.strictObject({
   user: z.string().min(1).max(32),

@@ -115,6 +115,25 @@ export const ERROR_CATALOG = {
   UNKNOWN_SHELL: entry(false, (shell: string) =>
     `unsupported shell "${shell}": use bash, zsh or fish`),
 
+  // Addresses for init and join (moby daemon/cluster/listen_addr.go and docker/cli opts/hosts.go
+  // where Docker has a text). Each carries details.field, so the window marks the field it is about.
+  ADDR_PROTO: entry(false, (value: string) =>
+    `invalid proto, expected tcp: ${value}`),
+  ADDR_PORT_INVALID: entry(false, (value: string) =>
+    `invalid port in address "${value}": a port is a whole number from 1 to 65535`),
+  LISTEN_ADDR_INVALID: entry(false, () =>
+    'listen address must be an IP address or network interface (with optional port number)'),
+  ADVERTISE_ADDR_INVALID: entry(false, () =>
+    'advertise address must be a non-zero IP address or network interface (with optional port number)'),
+  REMOTE_ADDR_INVALID: entry(false, (value: string) =>
+    `invalid remoteAddr "${value}": give the manager's address as HOST:PORT — an IP address or host name, and a port from 1 to 65535 (a swarm's default is 2377)`),
+  INTERFACE_NO_ADDRESS: entry(false, (name: string) =>
+    `interface ${name} has no usable IPv4 or IPv6 address`),
+  INTERFACE_MANY_ADDRESSES: entry(false, (name: string, family: 'IPv4' | 'IPv6', first: string, second: string) =>
+    `interface ${name} has more than one ${family} address (${first} and ${second})`),
+  REMOVE_LAST_MANAGER: entry(false, (node: string) =>
+    `node ${node} is the swarm's only manager, so it can't be demoted or removed. To end the swarm, run "skep swarm leave --force" on it; to keep the swarm, promote another node to manager first.`),
+
   // Joining: what went wrong at the address, in words a person can act on.
   JOIN_CONNECTION_REFUSED: entry(false, (address: string) =>
     `${address} refused the connection: nothing listens on that port. Check the port (a swarm's default is 2377) and that the manager runs "skep daemon".`),

@@ -44,6 +44,13 @@ function canLose(count: number): string {
   return count <= 0 ? 'none' : String(count);
 }
 
+/** What a healthy swarm with no spare manager (1 or 2 managers) should know; '' otherwise. */
+function toleranceAdvice(managers: number): string {
+  if (faultTolerance(managers) > 0) return '';
+  const even = managers % 2 === 0 ? ` ${managers} managers are no safer than ${managers - 1}.` : '';
+  return `No manager can fail without stopping the swarm.${even} With 3 managers it keeps working while one is down.`;
+}
+
 /**
  * Reads health from the node's status and, when known, the node list (fresher after an action
  * than the counts in the last pushed status). `undefined` status means the node isn't answering.
@@ -105,15 +112,15 @@ export function swarmHealth(status: SwarmStatus | undefined, nodeList?: readonly
   const downNodes = nodes - readyNodes;
   const managerPart = unreachable > 0 ? `${reachableManagers} of ${managers} managers reachable` : `${managers} ${managersNoun(managers)}`;
 
-  if (spare === 0 && managers >= 2) {
+  // The level says what is wrong now; how many managers may fail is in the sentence (shared/quorum.ts
+  // states the rule): 1 and 2 reachable managers are both healthy and both "can lose none".
+  if (spare === 0 && unreachable > 0) {
     return {
       ...counts,
       state: 'degraded',
       level: 'at-risk',
       sentence: `Quorum at risk — ${managerPart}, can lose none`,
-      advice: unreachable > 0
-        ? 'Bring the unreachable managers back, or replace them: one more failure stops the swarm.'
-        : 'Promote a third manager, so the swarm keeps working while one is down.',
+      advice: 'Bring the unreachable managers back, or replace them: one more failure stops the swarm.',
     };
   }
   if (unreachable > 0 || downNodes > 0) {
@@ -131,7 +138,7 @@ export function swarmHealth(status: SwarmStatus | undefined, nodeList?: readonly
     state: 'healthy',
     level: 'healthy',
     sentence: `Healthy — ${managers} ${managersNoun(managers)}, can lose ${canLose(faultTolerance(managers))}`,
-    advice: '',
+    advice: toleranceAdvice(managers),
   };
 }
 

@@ -8,6 +8,7 @@ import { FORMAT_HELP, INSPECT_FORMAT_HELP, printInspect, printListing } from './
 import { dockerNode, NODE_LISTING, NODE_PRETTY_TEMPLATE, nodePrettyContext, nodeRow } from './format/docker-node.js';
 import { PRETTY_FORMAT_KEY } from './format/formatter.js';
 import { cliError, print } from './output.js';
+import { managerChangeNote, plannedManagerChange } from './quorum-note.js';
 import { formatTaskTable } from './service-commands.js';
 
 function collect(value: string, previous: string[]): string[] {
@@ -121,8 +122,10 @@ export function nodeCommand(client: ClientFactory): Command {
     .argument('<node...>')
     .action(async (refs: string[]) => {
       for (const ref of refs) {
+        const change = await plannedManagerChange(client(), { kind: 'promote', ref });
         await client().nodePromote(ref);
         print(`Node ${ref} promoted to a manager in the swarm.`);
+        process.stderr.write(managerChangeNote(change));
       }
     });
 
@@ -133,8 +136,10 @@ export function nodeCommand(client: ClientFactory): Command {
     .argument('<node...>')
     .action(async (refs: string[]) => {
       for (const ref of refs) {
+        const change = await plannedManagerChange(client(), { kind: 'demote', ref });
         await client().nodeDemote(ref);
         print(`Manager ${ref} demoted in the swarm.`);
+        process.stderr.write(managerChangeNote(change));
       }
     });
 

@@ -14,12 +14,18 @@ export function print(text: string): void {
 }
 
 /** Refusals the command line makes itself; Docker prints those without "Error response from daemon". */
-const clientSide = new WeakSet<SkepError>();
+const clientSideErrors = new WeakSet<SkepError>();
+
+/** An error the CLI found itself (a check shared with the daemon), printed without the daemon's prefix. */
+export function clientSide(error: SkepError): SkepError {
+  clientSideErrors.add(error);
+  return error;
+}
 
 /** The catalog's error, raised by the CLI itself (not by the daemon). */
 export function cliError<C extends ErrorCode>(code: C, ...args: Parameters<typeof skepError<C>> extends [C, ...infer A] ? A : never): SkepError {
   const error = (skepError as (code: C, ...rest: unknown[]) => SkepError)(code, ...args);
-  clientSide.add(error);
+  clientSideErrors.add(error);
   return error;
 }
 
@@ -32,7 +38,7 @@ const DOCKER_CLIENT_SIDE: ReadonlySet<ErrorCode> = new Set(['DAEMON_UNREACHABLE'
 /** Daemon refusals read as Docker's ("Error response from daemon: …"); a dead daemon says so plainly. */
 export function describeError(error: unknown): string {
   if (error instanceof SkepError) {
-    if (DOCKER_CLIENT_SIDE.has(error.code) || clientSide.has(error) || error.code === 'DAEMON_UNREACHABLE' || error.code === 'CONTROL_SOCKET_UNSAFE') return error.message;
+    if (DOCKER_CLIENT_SIDE.has(error.code) || clientSideErrors.has(error) || error.code === 'DAEMON_UNREACHABLE' || error.code === 'CONTROL_SOCKET_UNSAFE') return error.message;
     return `Error response from daemon: ${error.message}`;
   }
   return `Error: ${error instanceof Error ? error.message : String(error)}`;

@@ -1,10 +1,13 @@
 // `skep swarm …`: init, join, leave, join-token, status — Docker's words and output.
 import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import { Command, Option } from 'commander';
+import { checkNodeAddresses, type AddressField } from '../../shared/addresses.js';
 import { skepError } from '../../shared/errors.js';
 import type { NodeRole } from '../../shared/types.js';
 import type { ClientFactory } from './client-factory.js';
-import { cliError, print } from './output.js';
+import { cliError, clientSide, print } from './output.js';
+import { managerChangeNote, plannedManagerChange } from './quorum-note.js';
 
 function joinCommand(token: string, managerAddr: string): string {
   return `    skep swarm join --token ${token} ${managerAddr}`;
@@ -45,6 +48,12 @@ async function readTokenFile(file: string): Promise<string> {
   }
 }
 
+/** Addresses that can't work are refused here, before the daemon starts anything (Docker's words). */
+function checkAddresses(addresses: Partial<Record<AddressField, string>>): void {
+  const problem = checkNodeAddresses(addresses, Object.keys(os.networkInterfaces()));
+  if (problem) throw clientSide(problem);
+}
+
 export function swarmCommand(client: ClientFactory): Command {
   const swarm = new Command('swarm').description('Manage Swarm').usage('COMMAND');
 
@@ -56,6 +65,7 @@ export function swarmCommand(client: ClientFactory): Command {
     .option('--advertise-addr <addr>', 'Advertised address (format: <ip|interface>[:port])')
     .option('--force-new-cluster', 'Force create a new cluster from current state')
     .action(async (options: { listenAddr: string; advertiseAddr?: string; forceNewCluster?: boolean }) => {
+      checkAddresses({ listenAddr: options.listenAddr, ...(options.advertiseAddr !== undefined ? { advertiseAddr: options.advertiseAddr } : {}) });
       const result = await client().swarmInit({
         listenAddr: options.listenAddr,
         ...(options.advertiseAddr ? { advertiseAddr: options.advertiseAddr } : {}),
@@ -86,6 +96,7 @@ export function swarmCommand(client: ClientFactory): Command {
     .option('--listen-addr <addr>', 'Listen address (format: <ip|interface>[:port])', '0.0.0.0:2377')
     .option('--advertise-addr <addr>', 'Advertised address (format: <ip|interface>[:port])')
     .action(async (remoteAddr: string, options: { token?: string; tokenFile?: string; tokenStdin?: boolean; listenAddr: string; advertiseAddr?: string }) => {
+      checkAddresses({ remoteAddr, listenAddr: options.listenAddr, ...(options.advertiseAddr !== undefined ? { advertiseAddr: options.advertiseAddr } : {}) });
       const token = await tokenFrom(options);
       const result = await client().swarmJoin({
         token,
@@ -102,8 +113,10 @@ export function swarmCommand(client: ClientFactory): Command {
     .description('Leave the swarm')
     .option('-f, --force', 'Force this node to leave the swarm, ignoring warnings')
     .action(async (options: { force?: boolean }) => {
+      const change = options.force === true ? await plannedManagerChange(client(), { kind: 'leave' }) : undefined;
       await client().swarmLeave(options.force === true);
       print('Node left the swarm.');
+      process.stderr.write(managerChangeNote(change));
     });
 
   swarm
@@ -120,6 +133,7 @@ export function swarmCommand(client: ClientFactory): Command {
       const lines = options.rotate ? [`Successfully rotated ${role} join token.`, ''] : [];
       lines.push(`To add a ${role} to this swarm, run the following command:`, '', joinCommand(result.token, result.managerAddr), '');
       print(lines.join('\n'));
+      if (role === 'manager') process.stderr.write(managerChangeNote(await plannedManagerChange(client(), { kind: 'join-manager' }), 'Each manager that joins changes the swarm\'s fault tolerance. '));
     });
 
   swarm

@@ -6,6 +6,7 @@ import { statfs } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import type { EventListener, SkepEvent, SkepService } from '../../shared/api.js';
 import { skepError, SkepError } from '../../shared/errors.js';
+import { withField } from '../../shared/addresses.js';
 import { hasQuorum, isLastManager, removalLosesQuorum } from '../../shared/quorum.js';
 import type {
   InitRequest,
@@ -42,7 +43,7 @@ import {
 } from '../swarm/ca/index.js';
 import { joinCluster, joinHandlers, type RegisteredNode } from '../swarm/ca/join.js';
 import { Manager } from '../swarm/manager.js';
-import { chooseAdvertiseAddr, parseListenAddr } from './addresses.js';
+import { checkCanListen, parseListenAddr, resolveAddresses, resolveRemoteAddr } from './addresses.js';
 import { CertificateRenewer } from './certificates.js';
 import { DockerExecutor } from '../agent/exec/docker/executor.js';
 import { AgentTasks } from './agent-tasks.js';
@@ -66,6 +67,8 @@ export interface DaemonOptions {
 }
 
 const REMOVED_FROM_RAFT_TIMEOUT_MS = 15_000;
+/** Join failures that are about the manager's address (the window shows them at that field). */
+const JOIN_ADDRESS_ERRORS: ReadonlySet<string> = new Set(['JOIN_CONNECTION_REFUSED', 'JOIN_NOTHING_ANSWERS', 'JOIN_NOT_A_MANAGER', 'PEER_UNREACHABLE']);
 /** How often a manager whose storage failed (full disk) tries to start again. */
 const RECOVERY_RETRY_MS = 2000;
 /** Free space a full disk must have again before the manager starts on it. */
@@ -280,8 +283,8 @@ export class SkepDaemon implements SkepService {
 
   private async initFresh(request: InitRequest): Promise<InitResult> {
     if (this.running || this.removed) throw skepError('SWARM_EXISTS');
-    const listen = parseListenAddr(request.listenAddr);
-    const advertiseAddr = chooseAdvertiseAddr(request.advertiseAddr, listen);
+    const { listen, advertiseAddr } = resolveAddresses(request);
+    await checkCanListen(listen);
     const ca = await createRootCA();
     const nodeId = newNodeId();
     const key = await createNodeKeyAndCsr();
@@ -333,11 +336,14 @@ export class SkepDaemon implements SkepService {
   swarmJoin(request: JoinRequest): Promise<JoinResult> {
     return this.serialized(async () => {
       if (this.running || this.removed) throw skepError('SWARM_EXISTS');
-      const listen = parseListenAddr(request.listenAddr);
-      const advertiseAddr = chooseAdvertiseAddr(request.advertiseAddr, listen);
-      const remote = parseListenAddr(request.remoteAddr);
-      const remoteAddr = formatAddress(remote.host, remote.port);
-      const joined = await joinCluster({ address: remoteAddr, token: request.token, timeoutMs: 10_000, logger: this.logger });
+      // Everything this machine can check is checked before a manager is asked for anything: a
+      // manager registers the node when it hands out the certificate.
+      const { listen, advertiseAddr } = resolveAddresses(request);
+      const remoteAddr = resolveRemoteAddr(request.remoteAddr);
+      await checkCanListen(listen);
+      const joined = await joinCluster({ address: remoteAddr, token: request.token, timeoutMs: 10_000, logger: this.logger }).catch((error: unknown) => {
+        throw error instanceof SkepError && JOIN_ADDRESS_ERRORS.has(error.code) ? withField(error, 'remoteAddr') : error;
+      });
       const role: NodeRole = joined.role === 'swarm-manager' ? 'manager' : 'worker';
       const credentials: NodeCredentials = { certPem: joined.certPem, keyPem: joined.keyPem, caCertPem: joined.caCertPem };
       const local: LocalSwarmState = {

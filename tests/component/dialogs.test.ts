@@ -48,7 +48,12 @@ const CASES: readonly Case[] = [
     plan: planLeave(status({ managers: 3, reachableManagers: 2 }), SELF),
     kind: 'leave-loses-quorum',
     message: skepError('LEAVE_LOSES_QUORUM', 1, 3).message,
-    facts: [/^2 of 3 managers are reachable now; a quorum is 2\.$/, /^Without this node: 1 of 3 managers reachable — not enough for a quorum of 2\.$/, /nothing in the swarm can change/],
+    facts: [
+      /^2 of 3 managers are reachable now; a quorum is 2\.$/,
+      /^Without this node: 1 of 2 managers reachable — not enough for a quorum of 2\.$/,
+      /^Fault tolerance: 2 of 3 managers reachable, can lose none → 1 of 2 managers reachable, no quorum\.$/,
+      /nothing in the swarm can change/,
+    ],
     typed: IDS.a,
     confirm: 'Leave anyway',
   },
@@ -192,7 +197,7 @@ describe('quorum math before acting', () => {
   it('removes a down worker with a plain question, and never removes a manager directly', () => {
     expect(planRemove(status(), NODES, node(IDS.w, 'whiskey', { state: 'down' })).kind).toBe('remove');
     expect(planRemove(status(), NODES, node(IDS.b, 'bravo', { role: 'worker', specRole: 'manager' })).kind).toBe('remove-manager');
-    expect(planRemove(status({ managers: 1, reachableManagers: 1 }), [NODES[0]!, whiskey], NODES[0]!).kind).toBe('demote-last-manager');
+    expect(planRemove(status({ managers: 1, reachableManagers: 1 }), [NODES[0]!, whiskey], NODES[0]!).kind).toBe('remove-last-manager');
   });
 
   it("maps the node's refusals to the same dialogs, keeping the node's words", () => {
@@ -205,6 +210,7 @@ describe('quorum math before acting', () => {
       [skepError('DEMOTE_LOSES_QUORUM'), 'demote-loses-quorum', bravo],
       [skepError('REMOVE_NODE_NOT_DOWN', IDS.w), 'remove-not-down', whiskey],
       [skepError('REMOVE_MANAGER', IDS.b), 'remove-manager', bravo],
+      [skepError('REMOVE_LAST_MANAGER', IDS.a), 'remove-last-manager', NODES[0]!],
       [skepError('NO_LEADER'), 'quorum-lost', undefined],
       [skepError('SWARM_EXISTS'), 'swarm-exists', undefined],
     ] as const;

@@ -42,7 +42,10 @@ describe('HealthBanner', () => {
 
   const cases = [
     { s: status(), sentence: 'Healthy — 3 managers, can lose 1', state: 'healthy', shape: '●' },
-    { s: status({ managers: 2, reachableManagers: 2 }), sentence: 'Quorum at risk — 2 managers, can lose none', state: 'degraded', shape: '▲' },
+    // One rule for no spare manager (shared/quorum.ts): 1 and 2 managers read the same way.
+    { s: status({ managers: 1, reachableManagers: 1 }), sentence: 'Healthy — 1 manager, can lose none', state: 'healthy', shape: '●' },
+    { s: status({ managers: 2, reachableManagers: 2 }), sentence: 'Healthy — 2 managers, can lose none', state: 'healthy', shape: '●' },
+    { s: status({ reachableManagers: 2 }), sentence: 'Quorum at risk — 2 of 3 managers reachable, can lose none', state: 'degraded', shape: '▲' },
     { s: status({ readyNodes: 3 }), sentence: 'Degraded — 1 of 4 nodes down; 3 managers, can lose 1', state: 'degraded', shape: '◐' },
     { s: status({ reachableManagers: 1, leaderId: null }), sentence: "Quorum lost — 1 of 3 managers reachable; the swarm can't change", state: 'critical', shape: '✕' },
   ] as const;

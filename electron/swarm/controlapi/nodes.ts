@@ -2,7 +2,7 @@
 // barrier, writes through the proposer, with Docker's refusals and quorum math before acting.
 import { skepError } from '../../../shared/errors.js';
 import { MAX_NODE_LABEL_BYTES, nodeLabelBytes } from '../../../shared/api-schemas.js';
-import { hasQuorum } from '../../../shared/quorum.js';
+import { managerCountChange } from '../../../shared/quorum.js';
 import type { NodeUpdate, RaftView, SwarmNode } from '../../../shared/types.js';
 import type { Proposer } from '../state/proposer.js';
 import type { NodeRecord, SwarmState } from '../state/store.js';
@@ -48,14 +48,18 @@ export class NodeControl {
     const voters = this.deps.raftView().members.filter((m) => m.role !== 'learner');
     const managersWanted = Object.values(this.deps.state().nodes).filter((n) => n.spec.role === 'manager');
     if (managersWanted.length <= 1) throw skepError('DEMOTE_LAST_MANAGER');
-    const reachableAfter = voters.filter((m) => m.reachable && m.nodeId !== node.id).length;
-    if (voters.some((m) => m.nodeId === node.id) && !hasQuorum(reachableAfter, voters.length - 1)) throw skepError('DEMOTE_LOSES_QUORUM');
+    const member = voters.find((m) => m.nodeId === node.id);
+    const change = managerCountChange({ managers: voters.length, reachable: voters.filter((m) => m.reachable).length }, { kind: 'remove', reachable: member?.reachable === true });
+    if (member && !change.keepsQuorum) throw skepError('DEMOTE_LOSES_QUORUM');
     await this.deps.proposer.propose({ op: 'node.spec', id: node.id, at: iso(), role: 'worker' });
   }
 
   async remove(ref: string, force: boolean): Promise<string> {
     const node = this.resolve(ref);
-    if (node.role === 'manager' || node.spec.role === 'manager' || this.deps.isRaftMember(node.id)) throw skepError('REMOVE_MANAGER', node.id);
+    const isManager = node.role === 'manager' || node.spec.role === 'manager' || this.deps.isRaftMember(node.id);
+    // Docker answers the only manager's removal with the demote refusal's words; say what is true.
+    if (isManager && !Object.values(this.deps.state().nodes).some((n) => n.id !== node.id && n.spec.role === 'manager')) throw skepError('REMOVE_LAST_MANAGER', node.id);
+    if (isManager) throw skepError('REMOVE_MANAGER', node.id);
     if (node.status.state !== 'down' && !force) throw skepError('REMOVE_NODE_NOT_DOWN', node.id);
     await this.deps.proposer.propose({ op: 'node.remove', id: node.id });
     return node.id;
@@ -63,6 +67,9 @@ export class NodeControl {
 
   async update(ref: string, update: NodeUpdate): Promise<void> {
     const node = this.resolve(ref);
+    // As Docker's CLI (opts.ValidateLabel): a label needs a name; say so in its words, not the schema's.
+    const emptyKey = Object.entries(update.labelAdd ?? {}).find(([key]) => key.trim() === '');
+    if (emptyKey) throw skepError('LABEL_EMPTY_KEY', `=${emptyKey[1]}`);
     // As Docker's CLI: a label to remove must exist once the added labels are in.
     const labels = { ...node.spec.labels, ...update.labelAdd };
     const missing = update.labelRm?.find((key) => !Object.hasOwn(labels, key));

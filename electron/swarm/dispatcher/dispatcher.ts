@@ -21,10 +21,20 @@ export interface DispatcherOptions {
   readonly heartbeatPeriodMs: number;
   readonly now?: () => number;
   readonly onError?: (error: unknown) => void;
+  /** How long a registered node may take to send its first heartbeat before its registration is dropped. */
+  readonly joinCompletionMs?: number;
 }
 
 /** Missed heartbeats after which a node is Down (Swarm's default is also 3 periods). */
 export const MISSED_HEARTBEATS = 3;
+
+/**
+ * A joining node is registered (state unknown, no cluster address) when its certificate is issued;
+ * its join completes with its first heartbeat. The joining side gives up 15 s after it has the certificate
+ * (electron/node/daemon.ts), so a registration still unknown after this long never completes: it
+ * is removed (and its certificate refused), not left as a ghost node.
+ */
+export const JOIN_COMPLETION_MS = 30_000;
 
 export class Dispatcher {
   private readonly lastHeartbeat = new Map<string, number>();
@@ -95,8 +105,16 @@ export class Dispatcher {
     try {
       const now = this.now();
       const deadline = now - MISSED_HEARTBEATS * this.options.heartbeatPeriodMs;
+      const joinDeadline = now - (this.options.joinCompletionMs ?? JOIN_COMPLETION_MS);
       for (const node of Object.values(this.options.state().nodes)) {
         if (node.id === this.options.selfId) continue;
+        // Registered but never heard from (a first heartbeat sets the cluster address): not Down,
+        // since it never was up, and gone once its join can't complete. This also clears the
+        // ghosts that earlier versions marked Down.
+        if (node.status.state !== 'ready' && node.clusterAddr === '') {
+          if (Date.parse(node.createdAt) < joinDeadline) await this.options.proposer.propose({ op: 'node.remove', id: node.id });
+          continue;
+        }
         const last = this.lastHeartbeat.get(node.id);
         // A node that joined while this manager leads gets the same grace period as at start.
         if (last === undefined) {

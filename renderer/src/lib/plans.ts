@@ -3,7 +3,7 @@
 // the same catalog codes; planForError maps those refusals to the same dialogs, so a stale status
 // never lets a warning slip through. Pure: tested without a DOM.
 import { skepError, type SkepError } from '../../../shared/errors.js';
-import { hasQuorum, isLastManager, quorumSize, removalLosesQuorum } from '../../../shared/quorum.js';
+import { isLastManager, managerCountChange, quorumSize, removalLosesQuorum, type ManagerCountChange, type ManagerCountStep } from '../../../shared/quorum.js';
 import type { SwarmNode, SwarmStatus } from '../../../shared/types.js';
 
 export type ActiveStatus = Extract<SwarmStatus, { state: 'active' }>;
@@ -13,6 +13,8 @@ export type Proceed =
   | { readonly kind: 'leave'; readonly force: boolean }
   | { readonly kind: 'remove'; readonly nodeId: string; readonly force: boolean }
   | { readonly kind: 'demote-then-remove'; readonly nodeId: string }
+  | { readonly kind: 'promote'; readonly nodeId: string }
+  | { readonly kind: 'demote'; readonly nodeId: string }
   | { readonly kind: 'force-new-cluster' }
   | { readonly kind: 'none' };
 
@@ -20,11 +22,14 @@ export type DialogKind =
   | 'leave'
   | 'leave-last-manager'
   | 'leave-loses-quorum'
+  | 'promote'
+  | 'demote'
   | 'demote-last-manager'
   | 'demote-loses-quorum'
   | 'remove'
   | 'remove-not-down'
   | 'remove-manager'
+  | 'remove-last-manager'
   | 'quorum-lost'
   | 'swarm-exists';
 
@@ -65,9 +70,40 @@ function nameOf(subject: Subject): string {
 
 const WHAT_STOPS = 'Without a quorum nothing in the swarm can change: no node can join, be promoted, demoted or removed, and no service can be created or updated. Containers already running keep running.';
 
+/** "Without bravo: 1 of 2 managers reachable — not enough for a quorum of 2." */
+function withoutFact(name: string, change: ManagerCountChange): string {
+  const { managers, reachable } = change.after;
+  if (managers === 0) return `Without ${name}: no manager is left.`;
+  return `Without ${name}: ${reachable} of ${managers} managers reachable — ${change.keepsQuorum ? 'enough' : 'not enough'} for a quorum of ${quorumSize(managers)}.`;
+}
+
 /** "2 of 3 managers reachable now; a quorum is 2." */
 function nowFact(status: ActiveStatus): string {
   return `${status.reachableManagers} of ${status.managers} managers are reachable now; a quorum is ${quorumSize(status.managers)}.`;
+}
+
+/** The manager count before → after one manager comes or goes (shared/quorum.ts counts for every dialog). */
+export function changeOf(status: ActiveStatus, step: ManagerCountStep): ManagerCountChange {
+  return managerCountChange({ managers: status.managers, reachable: status.reachableManagers }, step);
+}
+
+/** "Fault tolerance: 3 managers, can lose 1 → 2 managers, can lose none.", then its warnings. */
+function toleranceFacts(change: ManagerCountChange): string[] {
+  return [`Fault tolerance: ${change.sentence}.`, ...change.warnings];
+}
+
+/** A reachable voter goes away when `node` stops being a manager; a wanted manager not yet a voter changes nothing. */
+function removalStep(status: ActiveStatus, nodeId: string): ManagerCountStep | undefined {
+  const member = status.raft?.members.find((m) => m.nodeId === nodeId && m.role !== 'learner');
+  if (member) return { kind: 'remove', reachable: member.reachable };
+  // Without a Raft view (a follower's fallback), count the node as a reachable manager.
+  return status.raft ? undefined : { kind: 'remove', reachable: true };
+}
+
+/** The fault-tolerance facts of `nodeId` ceasing to be a manager (none when it isn't a voter). */
+function removalFacts(status: ActiveStatus, nodeId: string): string[] {
+  const step = removalStep(status, nodeId);
+  return step ? toleranceFacts(changeOf(status, step)) : [];
 }
 
 // ---- leave ----
@@ -81,6 +117,7 @@ export function planLeave(status: ActiveStatus, self: Subject, message?: { code:
       title: 'Leave as the last manager?',
       message: message?.text ?? skepError('LEAVE_LAST_MANAGER').message,
       facts: [
+        ...toleranceFacts(changeOf(status, { kind: 'remove', reachable: true })),
         'This node is the only manager. Leaving with force erases all of the swarm\'s state: its nodes, services, join tokens and certificate authority. Workers are left without a swarm.',
         'To keep the swarm instead, promote another node first, then leave.',
       ],
@@ -90,14 +127,15 @@ export function planLeave(status: ActiveStatus, self: Subject, message?: { code:
     };
   }
   if (status.role === 'manager' && (message?.code === 'LEAVE_LOSES_QUORUM' || (!message && removalLosesQuorum(reachable, unreachable)))) {
-    const after = Math.max(0, reachable - 1);
+    const change = changeOf(status, { kind: 'remove', reachable: true });
     return {
       kind: 'leave-loses-quorum',
       title: 'Leaving loses the quorum',
-      message: message?.text ?? skepError('LEAVE_LOSES_QUORUM', after, status.managers).message,
+      message: message?.text ?? skepError('LEAVE_LOSES_QUORUM', Math.max(0, reachable - 1), status.managers).message,
       facts: [
         nowFact(status),
-        `Without this node: ${after} of ${status.managers} managers reachable — ${hasQuorum(after, status.managers) ? 'just enough' : 'not enough'} for a quorum of ${quorumSize(status.managers)}.`,
+        withoutFact('this node', change),
+        ...toleranceFacts(change),
         WHAT_STOPS,
       ],
       confirm: { label: 'Leave anyway', destructive: true, typeToConfirm: typed(self) },
@@ -110,9 +148,9 @@ export function planLeave(status: ActiveStatus, self: Subject, message?: { code:
     title: 'Leave the swarm?',
     ...(message?.code === 'LEAVE_MANAGER' ? { message: message.text } : {}),
     facts: [
-      status.role === 'manager'
-        ? `This manager leaves the Raft group first; ${reachable - 1} of ${status.managers - 1} managers stay reachable.`
-        : 'This node stops taking tasks from the swarm.',
+      ...(status.role === 'manager'
+        ? [`This manager leaves the Raft group first; ${reachable - 1} of ${status.managers - 1} managers stay reachable.`, ...toleranceFacts(changeOf(status, { kind: 'remove', reachable: true }))]
+        : ['This node stops taking tasks from the swarm.']),
       'It forgets the swarm\'s certificates; to come back it needs a join token.',
     ],
     confirm: { label: 'Leave', destructive: true },
@@ -141,17 +179,18 @@ export function planDemote(status: ActiveStatus, nodes: readonly SwarmNode[], no
       proceed: { kind: 'none' },
     };
   }
-  const member = status.raft?.members.find((m) => m.nodeId === node.id);
-  const reachableAfter = status.reachableManagers - (member?.reachable ? 1 : 0);
-  const managersAfter = status.managers - (member ? 1 : 0);
-  if (refusal?.code === 'DEMOTE_LOSES_QUORUM' || (!refusal && member !== undefined && !hasQuorum(reachableAfter, managersAfter))) {
+  const step = removalStep(status, node.id);
+  const change = step ? changeOf(status, step) : undefined;
+  if (refusal?.code === 'DEMOTE_LOSES_QUORUM' || (!refusal && change !== undefined && !change.keepsQuorum)) {
+    const shown = change ?? changeOf(status, { kind: 'remove', reachable: true });
     return {
       kind: 'demote-loses-quorum',
       title: `Can't demote ${nameOf(node)}`,
       message: refusal?.text ?? skepError('DEMOTE_LOSES_QUORUM').message,
       facts: [
         nowFact(status),
-        `Without ${nameOf(node)}: ${reachableAfter} of ${managersAfter} managers reachable — not enough for a quorum of ${quorumSize(managersAfter)}.`,
+        withoutFact(nameOf(node), shown),
+        `Fault tolerance: ${shown.sentence}.`,
         'Bring the unreachable managers back (or remove them once they are demoted), then try again.',
       ],
       cancelLabel: 'Close',
@@ -159,6 +198,47 @@ export function planDemote(status: ActiveStatus, nodes: readonly SwarmNode[], no
     };
   }
   return undefined;
+}
+
+/** Demoting `node`: the refusal, or a confirmation that shows fault tolerance before → after. */
+export function planDemoteConfirm(status: ActiveStatus, nodes: readonly SwarmNode[], node: Subject): DialogPlan {
+  const refusal = planDemote(status, nodes, node);
+  if (refusal) return refusal;
+  const step = removalStep(status, node.id);
+  return {
+    kind: 'demote',
+    title: `Demote ${nameOf(node)}?`,
+    facts: [
+      ...(step ? toleranceFacts(changeOf(status, step)) : ['It is not yet a voting manager, so the managers\' fault tolerance stays as it is.']),
+      'It leaves the Raft group and keeps running its tasks as a worker.',
+    ],
+    confirm: { label: 'Demote', destructive: false },
+    cancelLabel: 'Cancel',
+    proceed: { kind: 'demote', nodeId: node.id },
+  };
+}
+
+// ---- promote ----
+
+/** Promoting `node`: fault tolerance before → after, and the even-count warning where it applies. */
+export function planPromote(status: ActiveStatus, node: SwarmNode): DialogPlan {
+  const subject = subjectOf(node);
+  return {
+    kind: 'promote',
+    title: `Promote ${nameOf(subject)} to manager?`,
+    facts: [
+      ...toleranceFacts(changeOf(status, { kind: 'add', reachable: node.status.state === 'ready' })),
+      'It joins the Raft group and keeps a copy of the swarm\'s state; every change then waits for a majority of the managers.',
+    ],
+    confirm: { label: 'Promote', destructive: false },
+    cancelLabel: 'Cancel',
+    proceed: { kind: 'promote', nodeId: node.id },
+  };
+}
+
+/** Joining with a manager token: what one more manager does to fault tolerance. */
+export function joinAsManagerFacts(status: ActiveStatus): string[] {
+  return toleranceFacts(changeOf(status, { kind: 'add', reachable: true }));
 }
 
 // ---- remove ----
@@ -169,6 +249,20 @@ export function isManagerNode(node: SwarmNode): boolean {
 
 export function planRemove(status: ActiveStatus, nodes: readonly SwarmNode[], node: SwarmNode, refusal?: { code: SkepError['code']; text: string }): DialogPlan {
   const subject = subjectOf(node);
+  const otherManagers = nodes.some((n) => n.id !== node.id && n.spec.role === 'manager');
+  if (refusal?.code === 'REMOVE_LAST_MANAGER' || (!refusal && isManagerNode(node) && !otherManagers)) {
+    return {
+      kind: 'remove-last-manager',
+      title: `Can't remove ${nameOf(subject)}`,
+      message: refusal?.text ?? skepError('REMOVE_LAST_MANAGER', node.id).message,
+      facts: [
+        ...toleranceFacts(changeOf(status, { kind: 'remove', reachable: true })),
+        'To end the swarm, leave it on the Swarm page: that erases the swarm\'s state. To keep the swarm, promote another node first; then this one can be demoted and removed.',
+      ],
+      cancelLabel: 'Close',
+      proceed: { kind: 'none' },
+    };
+  }
   if (refusal?.code === 'REMOVE_MANAGER' || (!refusal && isManagerNode(node))) {
     const demoteRefusal = planDemote(status, nodes, subject);
     if (demoteRefusal) return { ...demoteRefusal, title: `Can't remove ${nameOf(subject)}` };
@@ -179,6 +273,7 @@ export function planRemove(status: ActiveStatus, nodes: readonly SwarmNode[], no
       facts: [
         'Skep can demote it to a worker first and remove it once it has left the Raft group.',
         nowFact(status),
+        ...removalFacts(status, node.id),
         node.status.state === 'down'
           ? 'It is down, so it can be removed as soon as it is demoted.'
           : 'It is still running: after removal the machine keeps running its containers until Skep on it leaves the swarm.',
@@ -271,6 +366,7 @@ export function planForError(error: SkepError, context: RefusalContext): DialogP
       return context.node ? planDemote(status, context.nodes, subjectOf(context.node), refusal) : undefined;
     case 'REMOVE_NODE_NOT_DOWN':
     case 'REMOVE_MANAGER':
+    case 'REMOVE_LAST_MANAGER':
       return context.node ? planRemove(status, context.nodes, context.node, refusal) : undefined;
     case 'NO_LEADER':
       return planQuorumLost(status, context.self, error.message);

@@ -4,8 +4,17 @@ export interface Notice {
   readonly text: string;
 }
 
+/** An error about one field of one form: the form shows it next to that field and marks the field invalid. */
+export interface FieldError {
+  /** Which form: 'init', 'join', or 'label-<node ID>'. */
+  readonly form: string;
+  readonly field: string;
+  readonly text: string;
+}
+
 class FeedbackStore {
   notice = $state<Notice | undefined>(undefined);
+  fieldError = $state<FieldError | undefined>(undefined);
   busy = $state<string | undefined>(undefined);
 
   done(text: string): void {
@@ -16,8 +25,15 @@ class FeedbackStore {
     this.notice = { kind: 'error', text };
   }
 
+  /** Shown at the field instead of in the status line. */
+  errorAt(fieldError: FieldError): void {
+    this.notice = undefined;
+    this.fieldError = fieldError;
+  }
+
   clear(): void {
     this.notice = undefined;
+    this.fieldError = undefined;
   }
 }
 

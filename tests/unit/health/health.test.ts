@@ -46,9 +46,18 @@ describe('swarmHealth', () => {
     expect(swarmHealth(active(1, 1)).sentence).toBe('Healthy — 1 manager, can lose none');
   });
 
-  it('warns that quorum is at risk when no manager can be lost', () => {
-    expect(swarmHealth(active(2, 2))).toMatchObject({ state: 'degraded', level: 'at-risk', sentence: 'Quorum at risk — 2 managers, can lose none' });
+  it('says 1 and 2 reachable managers the same way: healthy, can lose none, and what would change that (shared/quorum.ts rule)', () => {
+    const one = swarmHealth(active(1, 1));
+    const two = swarmHealth(active(2, 2));
+    expect(one).toMatchObject({ state: 'healthy', level: 'healthy', sentence: 'Healthy — 1 manager, can lose none' });
+    expect(two).toMatchObject({ state: 'healthy', level: 'healthy', sentence: 'Healthy — 2 managers, can lose none' });
+    expect(one.advice).toBe('No manager can fail without stopping the swarm. With 3 managers it keeps working while one is down.');
+    expect(two.advice).toBe('No manager can fail without stopping the swarm. 2 managers are no safer than 1. With 3 managers it keeps working while one is down.');
+  });
+
+  it('warns that quorum is at risk when failures have used up the tolerance', () => {
     expect(swarmHealth(active(3, 2))).toMatchObject({ state: 'degraded', level: 'at-risk', sentence: 'Quorum at risk — 2 of 3 managers reachable, can lose none' });
+    expect(swarmHealth(active(4, 3))).toMatchObject({ state: 'degraded', level: 'at-risk', sentence: 'Quorum at risk — 3 of 4 managers reachable, can lose none' });
   });
 
   it('is degraded when a manager is unreachable while quorum holds with room to spare', () => {

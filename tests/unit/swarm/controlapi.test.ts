@@ -188,6 +188,14 @@ describe('NodeControl: remove', () => {
     expect(f.proposer.proposed).toEqual([]);
   });
 
+  it('removing the only manager says so, not the demote refusal', async () => {
+    const f = await nodeControl([nodeRecord(M1, { role: 'manager' }), nodeRecord(W1)], [member(M1, true, 'leader')]);
+    const error = await refused(f.control.remove(M1, true));
+    expect(error.code).toBe('REMOVE_LAST_MANAGER');
+    expect(error.message).toBe(`node ${M1} is the swarm's only manager, so it can't be demoted or removed. To end the swarm, run "skep swarm leave --force" on it; to keep the swarm, promote another node to manager first.`);
+    expect(f.proposer.proposed).toEqual([]);
+  });
+
   it('refuses a node that is not Down unless forced; a removed node is gone and cannot come back', async () => {
     const f = await nodeControl([nodeRecord(M1, { role: 'manager' }), nodeRecord(W1, { hostname: 'w1' }), nodeRecord(M2, { hostname: 'gone', state: 'down' })]);
     const error = await refused(f.control.remove('w1', false));

@@ -3,7 +3,7 @@
 // setInterval, moved together by `advance`, so no test waits on the wall clock.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SkepError, skepError } from '../../../shared/errors.js';
-import { Dispatcher, MISSED_HEARTBEATS, type NodeReport } from '../../../electron/swarm/dispatcher/dispatcher.js';
+import { Dispatcher, JOIN_COMPLETION_MS, MISSED_HEARTBEATS, type NodeReport } from '../../../electron/swarm/dispatcher/dispatcher.js';
 import type { SwarmStore } from '../../../electron/swarm/state/store.js';
 import { description, nodeId, nodeRecord, storeWith, type CountingProposer } from './fixtures.js';
 
@@ -148,15 +148,36 @@ describe('missed heartbeats', () => {
     expect(stateOf(W2).state).toBe('down');
   });
 
-  it('a node that joins while this manager leads gets a full grace period before its first heartbeat', async () => {
+  it('a registered node that never sends its first heartbeat is not shown Down, and is removed once its join can no longer complete', async () => {
     dispatcher.start();
     await advance(5 * PERIOD);
-    const joining = nodeId('w3');
-    await proposer.propose({ op: 'node.register', node: { ...nodeRecord(joining), status: { state: 'unknown', addr: '10.0.0.3', message: 'joining' } } });
-    await advance(MISSED_HEARTBEATS * PERIOD - 100);
-    expect(stateOf(joining)).toEqual({ state: 'unknown', message: 'joining' });
+    const ghost = nodeId('w3');
+    const joined = nodeId('w4');
+    // As the join service registers a node: no description, no cluster address yet.
+    const registration = (id: string) => ({ ...nodeRecord(id, { hostname: '', clusterAddr: '' }), createdAt: new Date(clock).toISOString(), status: { state: 'unknown' as const, addr: '10.0.0.3', message: 'joining' } });
+    await proposer.propose({ op: 'node.register', node: registration(ghost) });
+    await proposer.propose({ op: 'node.register', node: registration(joined) });
+    await dispatcher.heartbeat(joined, report(joined));
+    await advance(MISSED_HEARTBEATS * PERIOD + PERIOD);
+    expect(stateOf(ghost)).toEqual({ state: 'unknown', message: 'joining' });
+    for (let left = JOIN_COMPLETION_MS; left > 0; left -= PERIOD) {
+      await dispatcher.heartbeat(joined, report(joined));
+      await advance(PERIOD);
+    }
+    expect(store.state.nodes[ghost]).toBeUndefined();
+    expect(store.state.removed).toContain(ghost);
+    expect(stateOf(joined).state).toBe('ready');
+  });
+
+  it('clears a ghost an earlier version left Down (never heard from, no cluster address)', async () => {
+    const ghost = nodeId('w5');
+    await proposer.propose({ op: 'node.register', node: { ...nodeRecord(ghost, { hostname: '', clusterAddr: '' }), status: { state: 'down', addr: '10.0.0.5', message: 'heartbeat failure' } } });
+    await store.apply({ op: 'node.status', id: W1, at: 'x', state: 'down', message: 'heartbeat failure' }, 50);
+    dispatcher.start();
     await advance(PERIOD);
-    expect(stateOf(joining)).toEqual({ state: 'down', message: 'heartbeat failure' });
+    expect(store.state.nodes[ghost]).toBeUndefined();
+    // A node that did join and then went Down stays, to be removed by a person.
+    expect(stateOf(W1).state).toBe('down');
   });
 
   it('a stopped dispatcher marks nothing', async () => {
