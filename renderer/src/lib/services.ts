@@ -284,7 +284,7 @@ export function humanDuration(ms: number): string {
   return `${Math.floor(hours / 24)} days`;
 }
 
-/** "Running 2 minutes ago", as `service ps` prints CURRENT STATE. */
+/** "Running about a minute ago": Docker's task formatter lower-cases the duration. */
 export function currentStateText(task: Task, now: number): string {
-  return `${capital(task.status.state)} ${humanDuration(Math.max(0, now - Date.parse(task.status.timestamp)))} ago`;
+  return `${capital(task.status.state)} ${humanDuration(Math.max(0, now - Date.parse(task.status.timestamp))).toLowerCase()} ago`;
 }
