@@ -192,6 +192,7 @@ describe('the create form', () => {
     await openForm(node.client);
     await type('form-name', 'web');
     await type('form-image', 'skep-test/busybox:1');
+    await type('form-command', `sh -c "trap 'exit 0' TERM; echo \\"hi\\" \\$HOSTNAME" ''`);
     await type('form-replicas', '3');
     await type('form-env', 'MODE=prod\n\nLEVEL=2\n');
     await type('form-constraints', 'node.role==worker');
@@ -210,7 +211,7 @@ describe('the create form', () => {
       name: 'web',
       mode: { kind: 'replicated', replicas: 3 },
       taskTemplate: {
-        container: { image: 'skep-test/busybox:1', env: ['MODE=prod', 'LEVEL=2'] },
+        container: { image: 'skep-test/busybox:1', args: ['sh', '-c', `trap 'exit 0' TERM; echo "hi" $HOSTNAME`, ''], env: ['MODE=prod', 'LEVEL=2'] },
         resources: { limits: { nanoCpus: 5e8, memoryBytes: 64 * 1024 * 1024 } },
         restartPolicy: { condition: 'on-failure' },
         placement: { constraints: ['node.role==worker'] },

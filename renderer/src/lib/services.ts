@@ -169,6 +169,8 @@ export interface PortRow {
 export interface ServiceForm {
   name: string;
   image: string;
+  /** Replaces the image's CMD, as `service create IMAGE [COMMAND] [ARG...]` does; shell quoting. */
+  command: string;
   mode: 'replicated' | 'global';
   replicas: string;
   /** KEY=VALUE, one a line. */
@@ -186,11 +188,40 @@ export interface ServiceForm {
 export type FormField = 'name' | 'image' | 'replicas' | 'env' | 'ports' | 'constraints' | 'restartCondition' | 'limitCpu' | 'limitMemory' | 'form';
 
 export function emptyForm(): ServiceForm {
-  return { name: '', image: '', mode: 'replicated', replicas: '1', env: '', ports: [], constraints: '', restartCondition: 'any', limitCpu: '', limitMemoryMiB: '' };
+  return { name: '', image: '', command: '', mode: 'replicated', replicas: '1', env: '', ports: [], constraints: '', restartCondition: 'any', limitCpu: '', limitMemoryMiB: '' };
 }
 
 function lines(text: string): string[] {
   return text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+}
+
+/** Words as a POSIX shell splits them: whitespace apart, '…' literal, "…" with \ escapes. */
+export function splitCommand(text: string): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  let quote: "'" | '"' | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote === "'") {
+      if (c === "'") quote = undefined;
+      else word += c;
+    } else if (c === '\\' && i + 1 < text.length && (quote === undefined || '"\\$`'.includes(text[i + 1]!))) {
+      word = (word ?? '') + text[++i];
+    } else if (quote === '"') {
+      if (c === '"') quote = undefined;
+      else word += c;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+      word ??= '';
+    } else if (/\s/.test(c)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else {
+      word = (word ?? '') + c;
+    }
+  }
+  if (word !== undefined) words.push(word);
+  return words;
 }
 
 /** An empty field is "not set" (0); anything else is sent as typed, so the node's checks say what is wrong. */
@@ -215,7 +246,7 @@ export function specFromForm(form: ServiceForm): { ok: true; spec: ServiceSpecIn
     name: form.name.trim(),
     mode: form.mode === 'global' ? { kind: 'global' } : { kind: 'replicated', replicas: form.replicas.trim() === '' ? Number.NaN : Number(form.replicas.trim()) },
     taskTemplate: {
-      container: { image: form.image.trim(), env: lines(form.env) },
+      container: { image: form.image.trim(), args: splitCommand(form.command), env: lines(form.env) },
       resources: { limits: { nanoCpus: Number.isFinite(cpus) ? Math.round(cpus * 1e9) : cpus, memoryBytes: Number.isFinite(memoryMiB) ? Math.round(memoryMiB * 1024 * 1024) : memoryMiB } },
       restartPolicy: { condition: form.restartCondition },
       placement: { constraints: lines(form.constraints) },
