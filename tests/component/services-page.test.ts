@@ -233,3 +233,91 @@ describe('the create form', () => {
     expect(node.created[0]).toMatchObject({ name: 'agent', mode: { kind: 'global' } });
   });
 });
+
+describe("a service's actions on the page", () => {
+  const web = service('svcweb0000000000000000001', { name: 'web', mode: { kind: 'replicated', replicas: 2 }, taskTemplate: { container: { image: 'skep-test/busybox:1', env: ['MODE=prod'] }, placement: { constraints: ['node.role==worker'] } } });
+  const tasks = [1, 2].map((slot) => task(web, `tweb${slot}aaaaaaaaaaaaaaaaaaaa`, { slot, nodeId: slot === 1 ? IDS.a : IDS.b, status: status('running', 30) }));
+
+  /** Records what the page asks; refuses what the control API refuses (the real schema). */
+  function recordingNode() {
+    const calls: string[] = [];
+    const updates: ServiceSpecRequest[] = [];
+    const client: ServicesClient = {
+      ...nodeDouble().client,
+      serviceInspect: () => Promise.resolve(web),
+      serviceUpdate: (ref, spec) => {
+        const parsed = parseServiceSpec(spec);
+        if (!parsed.ok) return Promise.reject(parsed.error);
+        calls.push(`update ${ref}`);
+        updates.push(spec);
+        return Promise.resolve();
+      },
+      serviceScale: (ref, replicas) => {
+        if (replicas < 0) return Promise.reject(skepError('SERVICE_REPLICAS_NEGATIVE'));
+        calls.push(`scale ${ref} ${replicas}`);
+        return Promise.resolve();
+      },
+      serviceRemove: (ref) => {
+        calls.push(`remove ${ref}`);
+        return Promise.resolve(ref);
+      },
+    };
+    return { client, calls, updates };
+  }
+
+  async function openDetail(client: ServicesClient) {
+    renderPage([entry(web, 2, 2)], tasks, client);
+    await fireEvent.click(screen.getByRole('button', { name: 'Details of service web' }));
+    return screen.getByTestId('service-detail');
+  }
+
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+  it('updates the image and keeps the rest of the spec; a bad image is refused next to the image field', async () => {
+    const node = recordingNode();
+    await openDetail(node.client);
+    await fireEvent.input(screen.getByTestId('update-image'), { target: { value: 'Not An Image' } });
+    await fireEvent.submit(screen.getByTestId('update-image').closest('form')!);
+    await settle();
+    expect(screen.getByTestId('update-image-error').textContent).toBe(`✕ ${skepError('SERVICE_IMAGE_INVALID', 'Not An Image').message}`);
+    expect(node.calls).toEqual([]);
+
+    await fireEvent.input(screen.getByTestId('update-image'), { target: { value: 'skep-test/busybox:2' } });
+    await fireEvent.submit(screen.getByTestId('update-image').closest('form')!);
+    await settle();
+    expect(screen.queryByTestId('update-image-error')).toBeNull();
+    expect(node.calls).toEqual([`update ${web.id}`]);
+    expect(node.updates[0]).toEqual({ ...web.spec, taskTemplate: { ...web.spec.taskTemplate, container: { ...web.spec.taskTemplate.container, image: 'skep-test/busybox:2' } } });
+    expect(screen.getByTestId('services-notice').textContent).toContain('web is updating to skep-test/busybox:2.');
+  });
+
+  it('scales, and shows a refused scale next to the replicas field', async () => {
+    const node = recordingNode();
+    await openDetail(node.client);
+    await fireEvent.input(screen.getByTestId('scale-replicas'), { target: { value: '-1' } });
+    await fireEvent.submit(screen.getByTestId('scale-replicas').closest('form')!);
+    await settle();
+    expect(screen.getByTestId('scale-error').textContent).toBe(`✕ ${skepError('SERVICE_REPLICAS_NEGATIVE').message}`);
+    await fireEvent.input(screen.getByTestId('scale-replicas'), { target: { value: '5' } });
+    await fireEvent.submit(screen.getByTestId('scale-replicas').closest('form')!);
+    await settle();
+    expect(node.calls).toEqual([`scale ${web.id} 5`]);
+    expect(screen.getByTestId('services-notice').textContent).toContain('web scaled to 5.');
+  });
+
+  it('removes only after the dialog is confirmed', async () => {
+    const node = recordingNode();
+    await openDetail(node.client);
+    await fireEvent.click(screen.getByTestId('service-remove'));
+    expect(screen.getByTestId('dialog-message').textContent).toContain('Removing web stops and removes its 2 running containers on alpha, bravo.');
+    await fireEvent.click(screen.getByTestId('dialog-cancel'));
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(node.calls).toEqual([]);
+    await fireEvent.click(screen.getByTestId('service-remove'));
+    await fireEvent.click(screen.getByTestId('dialog-confirm'));
+    await settle();
+    expect(node.calls).toEqual([`remove ${web.id}`]);
+    expect(screen.queryByTestId('service-detail')).toBeNull();
+    expect(screen.getByTestId('services-notice').textContent).toContain('Service web removed.');
+  });
+});
