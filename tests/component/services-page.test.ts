@@ -83,6 +83,15 @@ describe('Services page', () => {
     expect(within(byName('api')).getByTestId('service-state').textContent).toContain('Update paused: update paused due to failure or early termination of task tapi1');
   });
 
+  it('says a service is updating while its tasks run an older spec, before the orchestrator says so', () => {
+    const before = service('svcweb0000000000000000001', { name: 'web', mode: { kind: 'replicated', replicas: 2 } });
+    const after = service(before.id, { name: 'web', image: 'skep-test/busybox:2', mode: { kind: 'replicated', replicas: 2 } });
+    const tasks = [1, 2].map((slot) => task(before, `t${slot}`, { slot, nodeId: IDS.a, status: status('running', 30) }));
+    renderPage([entry(after, 2, 2)], tasks);
+    expect(screen.getByTestId('service-row').dataset['state']).toBe('updating');
+    expect(screen.getByTestId('service-state').textContent).toContain('Updating: 0 of 2 tasks updated');
+  });
+
   it('says a service whose last task failed is failing, with the task error', () => {
     const web = service('svcweb0000000000000000001', { name: 'web' });
     const tasks = [

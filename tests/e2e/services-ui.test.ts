@@ -129,6 +129,22 @@ describe.skipIf(skipReason !== undefined)('the Services page on a real Docker En
     expect(line).toMatch(new RegExp(`^${SERVICE}\\.[12]\\.[0-9a-z]{12}@\\S+    \\| hello from [0-9a-f]{12}$`));
     await shoot('running');
 
+    // Update the image: the rolling update shows its progress while it runs, then every slot runs
+    // the new image on the engine, and the replaced tasks stay below as history.
+    await docker.getImage(IMAGE).tag({ repo: IMAGE.split(':')[0]!, tag: '2' });
+    const IMAGE2 = `${IMAGE.split(':')[0]!}:2`;
+    await page.getByTestId('update-image').fill(IMAGE2);
+    await page.getByTestId('update-image-submit').click();
+    await page.getByTestId('service-progress').waitFor();
+    expect(await text('progress-overall')).toMatch(/^overall progress: [0-2] out of 2 tasks$/);
+    expect(await text('detail-state')).toMatch(/^(Updating|Converging)/);
+    await shoot('updating');
+    await until('2/2 converged on the new image', async () => ((await row().getAttribute('data-state')) === 'converged' && (await text('detail-replicas')) === '2/2' && (await page.getByTestId('service-progress').count()) === 0 ? true : undefined), 90_000);
+    const images = (await docker.listContainers({ filters: { label: [`com.docker.swarm.service.name=${SERVICE}`] } })).map((c) => c.Image);
+    expect(images).toEqual([IMAGE2, IMAGE2]);
+    const names = await page.getByTestId('task-name').allTextContents();
+    expect(names.filter((n) => n.startsWith(' \\_ '))).toHaveLength(2);
+
     // Scale to 3: a third task runs on the engine, and the page shows 3/3.
     await page.getByTestId('scale-replicas').fill('3');
     await page.getByTestId('scale-submit').click();

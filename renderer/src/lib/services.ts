@@ -62,8 +62,8 @@ export interface ServiceState {
 }
 
 /**
- * Told from the service's update status first (Swarm's words), then from its current tasks: all
- * running → converged; a task the scheduler can't place → its "no suitable node (…)"; a slot whose
+ * Told from the service's update status first (Swarm's words), then from its current tasks: any on
+ * an older spec → updating; all running → converged; a task the scheduler can't place → its "no suitable node (…)"; a slot whose
  * last task failed → that error; otherwise it is still converging.
  */
 export function serviceState(entry: ServiceListEntry, tasks: readonly Task[]): ServiceState {
@@ -77,6 +77,11 @@ export function serviceState(entry: ServiceListEntry, tasks: readonly Task[]): S
   const current = own.filter(isCurrent);
   const unplaced = current.find((t) => t.status.state === 'pending' && t.status.err !== '');
   if (unplaced) return { kind: 'no-suitable-node', label: 'No suitable node', detail: unplaced.status.err };
+  // Between a spec change and the orchestrator's first step there is no update status yet, but the
+  // tasks still run the old spec: that is not converged.
+  const template = JSON.stringify(entry.service.spec.taskTemplate);
+  const stale = current.filter((t) => JSON.stringify(t.spec) !== template).length;
+  if (stale > 0) return { kind: 'updating', label: 'Updating', detail: `${current.length - stale} of ${current.length} tasks updated` };
   if (entry.running >= entry.desired) return { kind: 'converged', label: 'Converged', detail: '' };
   const failed = slotHistories(own)
     .filter((h) => h.current.status.state !== 'running')
