@@ -2,6 +2,7 @@
 // port that can't be opened, the Raft directory rewrite of --force-new-cluster, a join deadline.
 import { rename, rm } from 'node:fs/promises';
 import { skepError, SkepError } from '../../shared/errors.js';
+import type { PayloadCipher } from '../raft/storage/cipher.js';
 import { DiskStorage } from '../raft/storage/disk-storage.js';
 
 /** Why the cluster port could not be opened, in words a person can act on. */
@@ -20,12 +21,15 @@ export function listenError(address: string, error: unknown): SkepError {
   return skepError('LISTEN_FAILED', address, reason);
 }
 
-/** Replaces a Raft directory with one holding `state` as a snapshot whose only voter is `self`. */
-export async function rewriteAsSingleVoter(raftDir: string, self: string, state: { index: number; term: number; data: Uint8Array }): Promise<void> {
+/**
+ * Replaces a Raft directory with one holding `state` as a snapshot whose only voter is `self`,
+ * sealed with `cipher` as the old one was (the old log is kept beside it, still sealed).
+ */
+export async function rewriteAsSingleVoter(raftDir: string, self: string, state: { index: number; term: number; data: Uint8Array }, cipher?: PayloadCipher): Promise<void> {
   const fresh = `${raftDir}.new`;
   const previous = `${raftDir}.before-force-new-cluster-${Date.now()}`;
   await rm(fresh, { recursive: true, force: true });
-  const { storage } = await DiskStorage.open(fresh);
+  const { storage } = await DiskStorage.open(fresh, cipher ? { cipher } : {});
   try {
     const snapshot = { metadata: { index: state.index, term: state.term, confState: { voters: [self], learners: [] } }, data: state.data };
     await storage.save({ term: state.term, vote: null, commit: state.index }, [], snapshot);
