@@ -68,7 +68,7 @@ export const METHOD_PARAMS: { readonly [M in MethodName]: z.ZodType<MethodParams
   swarmJoinToken: z.tuple([role, z.boolean()]),
   swarmUpdate: z.tuple([z.strictObject({ autolock: z.boolean().optional() })]),
   // A SKEPKEY-1-… key is 53 characters; anything up to 200 gets the daemon's "invalid key" answer.
-  swarmUnlock: z.tuple([z.string().max(200)]),
+  swarmUnlock: z.tuple([z.strictObject({ key: z.string().max(200), remember: z.boolean().optional() })]),
   swarmUnlockKey: z.tuple([z.boolean()]),
   nodeList: z.tuple([]),
   nodeInspect: z.tuple([nodeRef]),

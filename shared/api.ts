@@ -17,6 +17,7 @@ import type {
   SwarmUpdate,
   SystemInfo,
   UnlockKeyResult,
+  UnlockRequest,
 } from './types.js';
 import type { UpdateNotice } from './update-notice.js';
 
@@ -33,8 +34,11 @@ export interface SkepApi {
   swarmJoinToken(role: NodeRole, rotate: boolean): Promise<JoinTokenResult>;
   /** `swarm update`: today only autolock (on: a new unlock key, and each manager's data key rotates). */
   swarmUpdate(update: SwarmUpdate): Promise<void>;
-  /** Unlocks this locked manager with its unlock key (SKEPKEY-1-…); the key never travels in argv. */
-  swarmUnlock(key: string): Promise<void>;
+  /**
+   * Unlocks this locked manager with its unlock key (SKEPKEY-1-…); the key never travels in argv.
+   * `remember`: the desktop app keeps it in the OS keychain and unlocks by itself at the next start.
+   */
+  swarmUnlock(request: UnlockRequest): Promise<void>;
   /** The swarm's unlock key (null with autolock off); `rotate` replaces it first. */
   swarmUnlockKey(rotate: boolean): Promise<UnlockKeyResult>;
 

@@ -157,6 +157,12 @@ export interface SwarmUpdate {
   readonly autolock?: boolean;
 }
 
+export interface UnlockRequest {
+  readonly key: string;
+  /** Keep the key in the OS keychain (the desktop app only; the daemon ignores it). */
+  readonly remember?: boolean;
+}
+
 export interface UnlockKeyResult {
   /** SKEPKEY-1-…, or null when autolock is off. */
   readonly key: string | null;

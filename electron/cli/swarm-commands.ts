@@ -145,7 +145,7 @@ export function swarmCommand(client: ClientFactory): Command {
       const status = await api.getSwarmStatus();
       if (status.state === 'inactive') throw cliError('UNLOCK_NOT_IN_SWARM');
       if (status.state !== 'locked') throw cliError('UNLOCK_NOT_LOCKED');
-      await api.swarmUnlock(await readUnlockKey());
+      await api.swarmUnlock({ key: await readUnlockKey() });
     });
 
   swarm

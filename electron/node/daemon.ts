@@ -23,6 +23,7 @@ import type {
   SwarmUpdate,
   SystemInfo,
   UnlockKeyResult,
+  UnlockRequest,
 } from '../../shared/types.js';
 import type { ServiceSpecRequest } from '../../shared/service-schema.js';
 import type { Service, ServiceListEntry, ServiceLogLine, Task, TaskFilter } from '../../shared/services.js';
@@ -500,7 +501,7 @@ export class SkepDaemon implements SkepService {
   }
 
   /** `swarm unlock`: the key unwraps this manager's data key and TLS key, and the node starts. */
-  swarmUnlock(key: string): Promise<void> {
+  swarmUnlock({ key }: UnlockRequest): Promise<void> {
     return this.serialized(async () => {
       const local = this.locked;
       if (!local) throw skepError(this.running || this.removed ? 'SWARM_NOT_LOCKED' : 'NOT_IN_SWARM');
