@@ -122,12 +122,15 @@ export function swarmCommand(client: ClientFactory): Command {
     .command('update')
     .usage('[OPTIONS]')
     .description('Update the swarm')
-    .option('--autolock <bool>', 'Change manager autolocking setting (true|false)')
-    .action(async (options: { autolock?: string }) => {
-      const autolock = options.autolock === undefined ? undefined : parseBool(options.autolock, '--autolock');
+    // A Go bool flag, as Docker's: --autolock alone means true, --autolock=false turns it off.
+    .option('--autolock [bool]', 'Change manager autolocking setting (true|false)')
+    .action(async (options: { autolock?: string | true }, command: Command) => {
+      // Docker's update without a flag shows its usage instead of updating nothing.
+      if (options.autolock === undefined) return command.help();
+      const autolock = options.autolock === true || parseBool(options.autolock, '--autolock');
       const api = client();
       const before = (await api.swarmUnlockKey(false)).key;
-      await api.swarmUpdate(autolock === undefined ? {} : { autolock });
+      await api.swarmUpdate({ autolock });
       print('Swarm updated.');
       if (autolock === true && before === null) {
         const { key } = await api.swarmUnlockKey(false);
