@@ -72,7 +72,7 @@ async function start(): Promise<void> {
     // No tray update here: a "Not in a swarm" notification while quitting would only be noise.
     unsubscribeTray();
     updates?.stop();
-    void service.stop().finally(() => {
+    void daemon.stop().finally(() => {
       stopped = true;
       app.quit();
     });
