@@ -1,6 +1,7 @@
 // Small pieces of the node's lifecycle that are not the daemon's state: the words for a cluster
 // port that can't be opened, the Raft directory rewrite of --force-new-cluster, a join deadline.
-import { rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { skepError, SkepError } from '../../shared/errors.js';
 import type { PayloadCipher } from '../raft/storage/cipher.js';
 import { DiskStorage } from '../raft/storage/disk-storage.js';
@@ -39,6 +40,13 @@ export async function rewriteAsSingleVoter(raftDir: string, self: string, state:
   // The old log is kept beside the new one until the new swarm runs, in case a person needs it.
   await rename(raftDir, previous);
   await rename(fresh, raftDir);
+  // The renames themselves must survive a crash, or the old log could come back as the current one.
+  const parent = await open(path.dirname(raftDir), 'r');
+  try {
+    await parent.sync();
+  } finally {
+    await parent.close();
+  }
 }
 
 export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
