@@ -63,10 +63,14 @@ const refs = z.array(z.string().min(1).max(200)).max(100);
 export const METHOD_PARAMS: { readonly [M in MethodName]: z.ZodType<MethodParams<M>> } = {
   getSystemInfo: z.tuple([]),
   getSwarmStatus: z.tuple([]),
-  swarmInit: z.tuple([z.strictObject({ listenAddr: address.optional(), advertiseAddr: address.optional(), forceNewCluster: z.boolean().optional() })]),
+  swarmInit: z.tuple([z.strictObject({ listenAddr: address.optional(), advertiseAddr: address.optional(), forceNewCluster: z.boolean().optional(), autolock: z.boolean().optional() })]),
   swarmJoin: z.tuple([z.strictObject({ token: z.string().min(1).max(200), remoteAddr: address, listenAddr: address.optional(), advertiseAddr: address.optional() })]),
   swarmLeave: z.tuple([z.boolean()]),
   swarmJoinToken: z.tuple([role, z.boolean()]),
+  swarmUpdate: z.tuple([z.strictObject({ autolock: z.boolean().optional() })]),
+  // A SKEPKEY-1-… key is 53 characters; anything up to 200 gets the daemon's "invalid key" answer.
+  swarmUnlock: z.tuple([z.strictObject({ key: z.string().max(200), remember: z.boolean().optional() })]),
+  swarmUnlockKey: z.tuple([z.boolean()]),
   nodeList: z.tuple([]),
   nodeInspect: z.tuple([nodeRef]),
   nodePromote: z.tuple([nodeRef]),

@@ -4,7 +4,21 @@ import type { ErrorEnvelope } from './errors.js';
 import type { HostKeyReport, MachineAddResult, MachineCheckResult, MachineRecord, MachineRemoveResult, MachineRequest, MachineTarget, ProvisionProgress } from './provision.js';
 import type { ServiceSpecRequest } from './service-schema.js';
 import type { Service, ServiceListEntry, ServiceLogLine, Task, TaskFilter } from './services.js';
-import type { InitRequest, InitResult, JoinRequest, JoinResult, JoinTokenResult, NodeRole, NodeUpdate, SwarmNode, SwarmStatus, SystemInfo } from './types.js';
+import type {
+  InitRequest,
+  InitResult,
+  JoinRequest,
+  JoinResult,
+  JoinTokenResult,
+  NodeRole,
+  NodeUpdate,
+  SwarmNode,
+  SwarmStatus,
+  SwarmUpdate,
+  SystemInfo,
+  UnlockKeyResult,
+  UnlockRequest,
+} from './types.js';
 import type { UpdateNotice } from './update-notice.js';
 
 /** Everything the UI can ask. Every method resolves with plain data or rejects with a SkepError. */
@@ -18,6 +32,15 @@ export interface SkepApi {
   swarmLeave(force: boolean): Promise<void>;
   /** Shows the join token for a role; `rotate` replaces its secret first (the old one stops working). */
   swarmJoinToken(role: NodeRole, rotate: boolean): Promise<JoinTokenResult>;
+  /** `swarm update`: today only autolock (on: a new unlock key, and each manager's data key rotates). */
+  swarmUpdate(update: SwarmUpdate): Promise<void>;
+  /**
+   * Unlocks this locked manager with its unlock key (SKEPKEY-1-…); the key never travels in argv.
+   * `remember`: the desktop app keeps it in the OS keychain and unlocks by itself at the next start.
+   */
+  swarmUnlock(request: UnlockRequest): Promise<void>;
+  /** The swarm's unlock key (null with autolock off); `rotate` replaces it first. */
+  swarmUnlockKey(rotate: boolean): Promise<UnlockKeyResult>;
 
   // `skep node …` — a node is named by ID, unique ID prefix or hostname.
   nodeList(): Promise<SwarmNode[]>;
@@ -66,6 +89,9 @@ export const METHOD_NAMES = [
   'swarmJoin',
   'swarmLeave',
   'swarmJoinToken',
+  'swarmUpdate',
+  'swarmUnlock',
+  'swarmUnlockKey',
   'nodeList',
   'nodeInspect',
   'nodePromote',

@@ -79,6 +79,25 @@ export const ERROR_CATALOG = {
     `permission denied: ${method}: ${reason}`),
   NODE_REMOVED: entry(false, () =>
     'This node was removed from the swarm. Use "skep swarm leave --force" to clean up its swarm state, then join again with a new token.'),
+  // Autolock (moby daemon/cluster/errors.go and swarm.go; docker/cli cli/command/swarm/unlock*.go).
+  SWARM_LOCKED: entry(false, () =>
+    'Swarm is encrypted and needs to be unlocked before it can be used. Please use "skep swarm unlock" to unlock it.'),
+  SWARM_LOCKED_LEAVE: entry(true, () =>
+    'Swarm is encrypted and locked. Please unlock it first or use `--force` to ignore this message.'),
+  UNLOCK_INVALID_KEY: entry(false, () =>
+    'swarm could not be unlocked: invalid key provided'),
+  SWARM_NOT_LOCKED: entry(false, () =>
+    'swarm is not locked'),
+  UNLOCK_NOT_IN_SWARM: entry(false, () =>
+    'error: this node is not part of a swarm'),
+  UNLOCK_NOT_LOCKED: entry(false, () =>
+    'error: swarm is not locked'),
+  UNLOCK_ROTATE_NO_AUTOLOCK: entry(false, () =>
+    'cannot rotate because autolock is not turned on'),
+  NO_UNLOCK_KEY: entry(false, () =>
+    'no unlock key is set'),
+  BOOL_FLAG_VALUE: entry(false, (value: string, flag: string) =>
+    `invalid argument "${value}" for "${flag}" flag: strconv.ParseBool: parsing "${value}": invalid syntax`),
   SWARM_FAILED: entry(false, (reason: string, remedy: string) =>
     `This node's swarm manager has stopped: ${reason}. ${remedy}`),
   // The command line's own refusals (printed without "Error response from daemon").

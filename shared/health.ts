@@ -10,7 +10,7 @@ export type HealthState = 'healthy' | 'degraded' | 'critical' | 'offline';
  * The banner's finer reading of the same facts. `at-risk` is degraded in the tray: the swarm still
  * works but one more failure stops it.
  */
-export type HealthLevel = 'healthy' | 'degraded' | 'at-risk' | 'quorum-lost' | 'no-leader' | 'worker' | 'not-in-swarm' | 'failed' | 'removed';
+export type HealthLevel = 'healthy' | 'degraded' | 'at-risk' | 'quorum-lost' | 'no-leader' | 'worker' | 'not-in-swarm' | 'failed' | 'removed' | 'locked';
 
 export interface Health {
   readonly state: HealthState;
@@ -57,6 +57,19 @@ function toleranceAdvice(managers: number): string {
  */
 export function swarmHealth(status: SwarmStatus | undefined, nodeList?: readonly SwarmNode[]): Health {
   if (status === undefined || status.state === 'inactive') return NOT_IN_SWARM;
+  // An autolocked manager that restarted: nothing runs until someone gives it the unlock key.
+  if (status.state === 'locked') {
+    return {
+      state: 'critical',
+      level: 'locked',
+      sentence: 'This manager is locked',
+      advice: 'Enter the swarm\'s unlock key (SKEPKEY-1-…) to start it: Unlock in the window, or "skep swarm unlock".',
+      managers: 0,
+      reachableManagers: 0,
+      nodes: 0,
+      readyNodes: 0,
+    };
+  }
 
   const nodes = nodeList ? nodeList.length : status.nodes;
   const readyNodes = nodeList ? nodeList.filter((node) => node.status.state === 'ready').length : status.readyNodes;

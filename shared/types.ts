@@ -109,6 +109,14 @@ export interface SwarmFailure {
 
 export type SwarmStatus =
   | { readonly state: 'inactive' }
+  /** A manager of an autolocked swarm that restarted: it serves nothing until `skep swarm unlock`. */
+  | {
+      readonly state: 'locked';
+      readonly nodeId: string;
+      readonly clusterId: string;
+      readonly role: NodeRole;
+      readonly nodeAddr: string;
+    }
   | {
       readonly state: 'active';
       readonly nodeId: string;
@@ -133,12 +141,31 @@ export interface InitRequest {
   /** The address other nodes use to reach this one, ADDR[:PORT]. */
   readonly advertiseAddr?: string;
   readonly forceNewCluster?: boolean;
+  /** Autolock: managers need the unlock key to start after a restart. */
+  readonly autolock?: boolean;
 }
 
 export interface InitResult {
   readonly nodeId: string;
   readonly workerToken: string;
   readonly managerAddr: string;
+  /** With autolock: the unlock key to keep (SKEPKEY-1-…). */
+  readonly unlockKey?: string;
+}
+
+export interface SwarmUpdate {
+  readonly autolock?: boolean;
+}
+
+export interface UnlockRequest {
+  readonly key: string;
+  /** Keep the key in the OS keychain (the desktop app only; the daemon ignores it). */
+  readonly remember?: boolean;
+}
+
+export interface UnlockKeyResult {
+  /** SKEPKEY-1-…, or null when autolock is off. */
+  readonly key: string | null;
 }
 
 export interface JoinRequest {

@@ -9,6 +9,47 @@ import type { ClientFactory } from './client-factory.js';
 import { cliError, clientSide, print } from './output.js';
 import { managerChangeNote, plannedManagerChange } from './quorum-note.js';
 
+/** docker/cli printUnlockCommand, "docker" → "skep". */
+function unlockKeyBlock(key: string): string {
+  return (
+    'To unlock a swarm manager after it restarts, run the `skep swarm unlock`\ncommand and provide the following key:\n\n' +
+    `    ${key}\n\n` +
+    'Remember to store this key in a password manager, since without it you\nwill not be able to restart the manager.\n'
+  );
+}
+
+/** Docker's readKey: no echo on a terminal; otherwise one line from standard input. Never argv. */
+async function readUnlockKey(): Promise<string> {
+  const input = process.stdin;
+  if (!input.isTTY) return (await readStdin()).split('\n')[0]!.trim();
+  process.stdout.write('Enter unlock key: ');
+  input.setRawMode(true);
+  input.resume();
+  let key = '';
+  try {
+    for await (const chunk of input) {
+      for (const char of (chunk as Buffer).toString('utf8')) {
+        if (char === '\r' || char === '\n') return key.trim();
+        if (char === '\u0003') throw new Error('interrupted');
+        if (char === '\u007f' || char === '\b') key = key.slice(0, -1);
+        else key += char;
+      }
+    }
+    return key.trim();
+  } finally {
+    input.setRawMode(false);
+    input.pause();
+    process.stdout.write('\n');
+  }
+}
+
+/** Go's strconv.ParseBool, which Docker's --autolock=true|false goes through. */
+function parseBool(value: string, flag: string): boolean {
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(value)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(value)) return false;
+  throw cliError('BOOL_FLAG_VALUE', value, flag);
+}
+
 function joinCommand(token: string, managerAddr: string): string {
   return `    skep swarm join --token ${token} ${managerAddr}`;
 }
@@ -64,12 +105,14 @@ export function swarmCommand(client: ClientFactory): Command {
     .option('--listen-addr <addr>', 'Listen address (format: <ip|interface>[:port])', '0.0.0.0:2377')
     .option('--advertise-addr <addr>', 'Advertised address (format: <ip|interface>[:port])')
     .option('--force-new-cluster', 'Force create a new cluster from current state')
-    .action(async (options: { listenAddr: string; advertiseAddr?: string; forceNewCluster?: boolean }) => {
+    .option('--autolock', 'Enable manager autolocking (requiring an unlock key to start a stopped manager)')
+    .action(async (options: { listenAddr: string; advertiseAddr?: string; forceNewCluster?: boolean; autolock?: boolean }) => {
       checkAddresses({ listenAddr: options.listenAddr, ...(options.advertiseAddr !== undefined ? { advertiseAddr: options.advertiseAddr } : {}) });
       const result = await client().swarmInit({
         listenAddr: options.listenAddr,
         ...(options.advertiseAddr ? { advertiseAddr: options.advertiseAddr } : {}),
         ...(options.forceNewCluster ? { forceNewCluster: true } : {}),
+        ...(options.autolock ? { autolock: true } : {}),
       });
       print(
         [
@@ -81,8 +124,60 @@ export function swarmCommand(client: ClientFactory): Command {
           '',
           "To add a manager to this swarm, run 'skep swarm join-token manager' and follow the instructions.",
           '',
-        ].join('\n'),
+        ].join('\n') + (result.unlockKey ? unlockKeyBlock(result.unlockKey) : ''),
       );
+    });
+
+  swarm
+    .command('update')
+    .usage('[OPTIONS]')
+    .description('Update the swarm')
+    // A Go bool flag, as Docker's: --autolock alone means true, --autolock=false turns it off.
+    .option('--autolock [bool]', 'Change manager autolocking setting (true|false)')
+    .action(async (options: { autolock?: string | true }, command: Command) => {
+      // Docker's update without a flag shows its usage instead of updating nothing.
+      if (options.autolock === undefined) return command.help();
+      const autolock = options.autolock === true || parseBool(options.autolock, '--autolock');
+      const api = client();
+      const before = (await api.swarmUnlockKey(false)).key;
+      await api.swarmUpdate({ autolock });
+      print('Swarm updated.');
+      if (autolock === true && before === null) {
+        const { key } = await api.swarmUnlockKey(false);
+        if (key) process.stdout.write(unlockKeyBlock(key));
+      }
+    });
+
+  swarm
+    .command('unlock')
+    .usage('')
+    .description('Unlock swarm')
+    .action(async () => {
+      const api = client();
+      // As Docker's: ask for the key only when this node is a locked swarm member.
+      const status = await api.getSwarmStatus();
+      if (status.state === 'inactive') throw cliError('UNLOCK_NOT_IN_SWARM');
+      if (status.state !== 'locked') throw cliError('UNLOCK_NOT_LOCKED');
+      await api.swarmUnlock({ key: await readUnlockKey() });
+    });
+
+  swarm
+    .command('unlock-key')
+    .usage('[OPTIONS]')
+    .description('Manage the unlock key')
+    .option('--rotate', 'Rotate unlock key')
+    .option('-q, --quiet', 'Only display token')
+    .action(async (options: { rotate?: boolean; quiet?: boolean }) => {
+      const api = client();
+      if (options.rotate) {
+        if ((await api.swarmUnlockKey(false)).key === null) throw cliError('UNLOCK_ROTATE_NO_AUTOLOCK');
+        await api.swarmUnlockKey(true);
+        if (!options.quiet) print('Successfully rotated manager unlock key.');
+      }
+      const { key } = await api.swarmUnlockKey(false);
+      if (key === null) throw cliError('NO_UNLOCK_KEY');
+      if (options.quiet) return print(key);
+      process.stdout.write(unlockKeyBlock(key));
     });
 
   swarm
@@ -147,6 +242,9 @@ export function swarmCommand(client: ClientFactory): Command {
       if (status.state === 'active' && status.failure) process.exitCode = 1;
       if (options.format === 'json') return print(JSON.stringify(status, null, 2));
       if (status.state === 'inactive') return print('Swarm: inactive');
+      if (status.state === 'locked') {
+        return print(['Swarm: locked', ` NodeID: ${status.nodeId}`, ` Is Manager: ${status.role === 'manager'}`, ` Error: ${skepError('SWARM_LOCKED').message}`].join('\n'));
+      }
       const lines = [
         status.failure ? 'Swarm: error' : 'Swarm: active',
         ...(status.failure ? [` Error: ${status.failure.message}`] : []),

@@ -10,6 +10,7 @@ import type { SkepEvent } from '../../shared/api.js';
 import { IPC_EVENT_CHANNEL } from '../../shared/bridge.js';
 import { registerIpc } from './ipc.js';
 import { safeStorageSealer } from './secret-sealer.js';
+import { unlockKeychain } from './unlock-keychain.js';
 import { applicationMenuTemplate, type MenuActions } from './menus.js';
 import { applyContentSecurityPolicy, denyAllPermissions, hardenWebContents, secureWebPreferences } from './security.js';
 import { createTrayController, trayIconPath } from './tray.js';
@@ -50,8 +51,12 @@ async function start(): Promise<void> {
   // The node starts before the window so the first paint already has real data.
   const dataDir = await ensureDataDir(path.join(app.getPath('userData'), 'node'));
   const sealer = safeStorageSealer(safeStorage);
-  const service = new SkepDaemon({ dataDir, ...(sealer ? { secretSealer: sealer } : {}) });
-  await service.start();
+  const daemon = new SkepDaemon({ dataDir, ...(sealer ? { secretSealer: sealer } : {}) });
+  await daemon.start();
+  // An autolocked manager: unlocked with the key the person chose to keep in the keychain, if any.
+  const keychain = unlockKeychain(daemon, sealer, path.join(app.getPath('userData'), 'unlock-key.sealed'));
+  await keychain.unlockAtStart().catch((error: unknown) => console.warn('Skep could not unlock with the remembered key:', error));
+  const service = keychain.service;
   const unregisterIpc = registerIpc({
     ipcMain,
     service,
@@ -67,7 +72,7 @@ async function start(): Promise<void> {
     // No tray update here: a "Not in a swarm" notification while quitting would only be noise.
     unsubscribeTray();
     updates?.stop();
-    void service.stop().finally(() => {
+    void daemon.stop().finally(() => {
       stopped = true;
       app.quit();
     });

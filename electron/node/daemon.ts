@@ -21,7 +21,10 @@ import type {
   SwarmFailure,
   SwarmNode,
   SwarmStatus,
+  SwarmUpdate,
   SystemInfo,
+  UnlockKeyResult,
+  UnlockRequest,
 } from '../../shared/types.js';
 import type { ServiceSpecRequest } from '../../shared/service-schema.js';
 import type { Service, ServiceListEntry, ServiceLogLine, Task, TaskFilter } from '../../shared/services.js';
@@ -35,6 +38,9 @@ import { ProvisionService } from '../provision/service.js';
 import {
   createNodeKeyAndCsr,
   createRootCA,
+  formatUnlockKey,
+  newUnlockKey,
+  parseUnlockKey,
   issueNodeCertificate,
   JoinTokens,
   newNodeId,
@@ -51,6 +57,7 @@ import { localTaskLogs, serviceLogs } from './service-logs.js';
 import { clusterProtocol, disconnectRemoved, notifyAssignmentsChanged } from './cluster-server.js';
 import { listenError, rewriteAsSingleVoter, withTimeout } from './lifecycle.js';
 import { LocalStore, type LocalSwarmState, type NodeCredentials, type SecretSealer } from './local-state.js';
+import { AtRest } from './at-rest.js';
 
 export interface DaemonOptions {
   readonly dataDir: string;
@@ -115,6 +122,10 @@ export class SkepDaemon implements SkepService {
   private running: Running | undefined;
   /** This node was removed from the swarm by a manager: it stays out until `swarm leave`. */
   private removed: LocalSwarmState | undefined;
+  /** A manager of an autolocked swarm, restarted: it serves nothing until `swarm unlock`. */
+  private locked: LocalSwarmState | undefined;
+  /** This manager's data key and the swarm's unlock key (encryption at rest, autolock). */
+  private readonly atRest: AtRest;
   /** Serializes init/join/leave so two of them can't interleave. */
   private lifecycle: Promise<unknown> = Promise.resolve();
   private description: NodeDescription | undefined;
@@ -133,6 +144,7 @@ export class SkepDaemon implements SkepService {
 
   constructor(private readonly options: DaemonOptions) {
     this.local = new LocalStore(options.dataDir, options.secretSealer);
+    this.atRest = new AtRest(this.local);
     this.logger = options.logger ?? noopLogger;
     this.heartbeatPeriodMs = options.heartbeatPeriodMs ?? 2000;
     this.provisioning = new ProvisionService({ dataDir: options.dataDir, swarm: this, emit: (event) => this.emit(event), logger: this.logger });
@@ -142,7 +154,10 @@ export class SkepDaemon implements SkepService {
   async start(): Promise<void> {
     const local = await this.local.load();
     if (local?.removed) this.removed = local;
-    else if (local) await this.run(local, await this.local.loadCredentials(), undefined);
+    else if (local && local.role === 'manager' && (await this.atRest.load()) === 'locked') {
+      this.locked = local;
+      this.logger.warn('swarm: this manager is locked (autolock); "skep swarm unlock" starts it');
+    } else if (local) await this.run(local, await this.local.loadCredentials(), undefined);
     this.statusTimer = setInterval(() => void this.publishStatus(), STATUS_REFRESH_MS);
     this.statusTimer.unref();
   }
@@ -218,6 +233,8 @@ export class SkepDaemon implements SkepService {
   // ---- status ----
 
   async getSwarmStatus(): Promise<SwarmStatus> {
+    const locked = this.locked;
+    if (locked) return { state: 'locked', nodeId: locked.nodeId, clusterId: locked.clusterId, role: locked.role, nodeAddr: locked.advertiseAddr };
     const removed = this.removed;
     if (removed) {
       const error = skepError('NODE_REMOVED');
@@ -282,7 +299,7 @@ export class SkepDaemon implements SkepService {
   }
 
   private async initFresh(request: InitRequest): Promise<InitResult> {
-    if (this.running || this.removed) throw skepError('SWARM_EXISTS');
+    if (this.running || this.removed || this.locked) throw skepError('SWARM_EXISTS');
     const { listen, advertiseAddr } = resolveAddresses(request);
     await checkCanListen(listen);
     const ca = await createRootCA();
@@ -300,8 +317,10 @@ export class SkepDaemon implements SkepService {
       advertiseAddr,
       managerAddrs: [advertiseAddr],
     };
+    const unlockKey = request.autolock ? newUnlockKey() : undefined;
     await this.local.wipe();
-    await this.local.saveCredentials(credentials);
+    this.atRest.reset(unlockKey, credentials.keyPem);
+    await this.atRest.saveCredentials(credentials);
     try {
       await this.run(local, credentials, { voters: [nodeId], learners: [] });
       const manager = this.requireManager();
@@ -310,7 +329,13 @@ export class SkepDaemon implements SkepService {
       const description = await this.nodeDescription();
       await manager.raft.propose({
         op: 'cluster.create',
-        cluster: { id: local.clusterId, createdAt: now, ca: { certPem: ca.certPem, keyPem: ca.keyPem }, tokenSecrets: tokens.secrets() },
+        cluster: {
+          id: local.clusterId,
+          createdAt: now,
+          ca: { certPem: ca.certPem, keyPem: ca.keyPem },
+          tokenSecrets: tokens.secrets(),
+          ...(unlockKey ? { unlockKey: unlockKey.toString('base64') } : {}),
+        },
         node: {
           id: nodeId,
           createdAt: now,
@@ -325,17 +350,18 @@ export class SkepDaemon implements SkepService {
       });
       await this.local.save(local);
       this.requireRunning().session.start();
-      return { nodeId, workerToken: tokens.token('worker'), managerAddr: advertiseAddr };
+      return { nodeId, workerToken: tokens.token('worker'), managerAddr: advertiseAddr, ...(unlockKey ? { unlockKey: formatUnlockKey(unlockKey) } : {}) };
     } catch (error) {
       await this.halt();
       await this.local.wipe();
+      this.atRest.clear();
       throw error;
     }
   }
 
   swarmJoin(request: JoinRequest): Promise<JoinResult> {
     return this.serialized(async () => {
-      if (this.running || this.removed) throw skepError('SWARM_EXISTS');
+      if (this.running || this.removed || this.locked) throw skepError('SWARM_EXISTS');
       // Everything this machine can check is checked before a manager is asked for anything: a
       // manager registers the node when it hands out the certificate.
       const { listen, advertiseAddr } = resolveAddresses(request);
@@ -356,7 +382,8 @@ export class SkepDaemon implements SkepService {
         managerAddrs: [remoteAddr],
       };
       await this.local.wipe();
-      await this.local.saveCredentials(credentials);
+      this.atRest.reset(undefined, credentials.keyPem);
+      await this.atRest.saveCredentials(credentials);
       await this.local.save(local);
       try {
         await this.run(local, credentials, undefined);
@@ -374,6 +401,14 @@ export class SkepDaemon implements SkepService {
 
   swarmLeave(force: boolean): Promise<void> {
     return this.serialized(async () => {
+      if (this.locked) {
+        if (!force) throw skepError('SWARM_LOCKED_LEAVE');
+        this.locked = undefined;
+        this.atRest.clear();
+        await this.local.wipe();
+        this.statusChanged();
+        return;
+      }
       if (this.removed) {
         // Removed by a manager: nothing in the swarm depends on this node any more.
         this.removed = undefined;
@@ -406,6 +441,7 @@ export class SkepDaemon implements SkepService {
         this.logger.warn('swarm: leaving without removing every task container', { error: error instanceof Error ? error.message : String(error) }));
       await this.halt();
       await this.local.wipe();
+      this.atRest.clear();
     });
   }
 
@@ -428,6 +464,7 @@ export class SkepDaemon implements SkepService {
    * force-new-cluster, entries this manager had not yet applied are not carried over.
    */
   private async forceNewCluster(request: InitRequest): Promise<InitResult> {
+    if (this.locked) throw skepError('SWARM_LOCKED');
     const running = this.running;
     if (!running) return this.initFresh(request);
     const manager = running.manager;
@@ -438,7 +475,7 @@ export class SkepDaemon implements SkepService {
     const self = running.local.nodeId;
     running.manager = undefined;
     await manager.stop();
-    await rewriteAsSingleVoter(this.local.raftDir, self, { index: status.applied, term: status.term, data: image });
+    await rewriteAsSingleVoter(this.local.raftDir, self, { index: status.applied, term: status.term, data: image }, await this.atRest.managerCipher());
     await this.startManager(running, undefined);
     const restarted = this.requireManager();
     await this.waitFor(() => restarted.isLeader, 10_000, 'NO_LEADER');
@@ -446,6 +483,50 @@ export class SkepDaemon implements SkepService {
     const tokens = new JoinTokens(cluster.ca.certPem, cluster.tokenSecrets);
     this.logger.warn('swarm: started a new one-manager swarm from this node\'s state (--force-new-cluster)', { nodeId: self });
     return { nodeId: self, workerToken: tokens.token('worker'), managerAddr: running.local.advertiseAddr };
+  }
+
+  /** `swarm update --autolock=true|false`: a new unlock key travels in the command (each manager follows it). */
+  swarmUpdate(update: SwarmUpdate): Promise<void> {
+    return this.managerCall(async (manager) => {
+      if (update.autolock === undefined) return;
+      const current = manager.cluster.cluster().unlockKey;
+      if (update.autolock === (current !== undefined)) return;
+      await manager.raft.propose({ op: 'cluster.autolock', unlockKey: update.autolock ? newUnlockKey().toString('base64') : null });
+    });
+  }
+
+  swarmUnlockKey(rotate: boolean): Promise<UnlockKeyResult> {
+    return this.managerCall(async (manager) => {
+      if (rotate) {
+        if (manager.cluster.cluster().unlockKey === undefined) throw skepError('UNLOCK_ROTATE_NO_AUTOLOCK');
+        await manager.raft.propose({ op: 'cluster.autolock', unlockKey: newUnlockKey().toString('base64') });
+      }
+      const key = manager.cluster.cluster().unlockKey;
+      return { key: key === undefined ? null : formatUnlockKey(Buffer.from(key, 'base64')) };
+    });
+  }
+
+  /** `swarm unlock`: the key unwraps this manager's data key and TLS key, and the node starts. */
+  swarmUnlock({ key }: UnlockRequest): Promise<void> {
+    return this.serialized(async () => {
+      const local = this.locked;
+      if (!local) throw skepError(this.running || this.removed ? 'SWARM_NOT_LOCKED' : 'NOT_IN_SWARM');
+      const unlockKey = parseUnlockKey(key);
+      if (!unlockKey) throw skepError('UNLOCK_INVALID_KEY');
+      const keyPem = await this.atRest.unlock(unlockKey);
+      const credentials = await this.local.loadCredentials(keyPem);
+      this.locked = undefined;
+      try {
+        await this.run(local, credentials, undefined);
+      } catch (error) {
+        await this.halt();
+        this.atRest.clear();
+        this.locked = local;
+        throw error;
+      }
+      this.logger.info('swarm: unlocked');
+      this.statusChanged();
+    });
   }
 
   swarmJoinToken(role: NodeRole, rotate: boolean): Promise<JoinTokenResult> {
@@ -614,7 +695,9 @@ export class SkepDaemon implements SkepService {
       if (self.manager) this.background('manager failure', this.onManagerFailed(running, self.manager, error));
       else self.failedWhileStarting ??= error;
     };
+    const cipher = await this.atRest.managerCipher();
     const started = await Manager.start({
+      cipher,
       nodeId: running.local.nodeId,
       raftDir: this.local.raftDir,
       pool: running.pool,
@@ -633,7 +716,44 @@ export class SkepDaemon implements SkepService {
     });
     self.manager = started;
     running.manager = started;
-    if (self.failedWhileStarting) this.background('manager failure', this.onManagerFailed(running, started, self.failedWhileStarting));
+    if (self.failedWhileStarting) {
+      this.background('manager failure', this.onManagerFailed(running, started, self.failedWhileStarting));
+      return;
+    }
+    // Anything still under a previous data key was resealed as the storage opened.
+    await this.atRest.settle();
+    this.followUnlockKey(running, started);
+  }
+
+  /**
+   * Autolock follows the store: when the swarm's unlock key changes (on, rotated, off), this
+   * manager rewraps its keys — coalesced, so replaying old entries at start rewraps at most once.
+   */
+  private followUnlockKey(running: Running, manager: Manager): void {
+    let timer: NodeJS.Timeout | undefined;
+    let chain: Promise<unknown> = Promise.resolve();
+    const check = (): void => {
+      timer = undefined;
+      if (running.manager !== manager || this.running !== running) return;
+      // Not while a restart replays the log: an older key would be followed for a moment.
+      const raft = manager.raft.raftNode.status();
+      if (raft.applied < raft.commit) {
+        timer = setTimeout(check, 50);
+        return;
+      }
+      const cluster = manager.raft.store.state.cluster;
+      if (!cluster) return;
+      const desired = cluster.unlockKey === undefined ? undefined : Buffer.from(cluster.unlockKey, 'base64');
+      chain = chain.then(async () => {
+        if (running.manager !== manager) return;
+        const outcome = await this.atRest.follow(desired, running.credentials, () => manager.raft.raftNode.resealStorage());
+        if (outcome !== 'unchanged') this.logger.info(`swarm: autolock: this manager's keys are ${outcome}`);
+      }).catch((error: unknown) => this.logger.error('swarm: autolock: rewrapping this manager\'s keys failed', { error: error instanceof Error ? error.message : String(error) }));
+    };
+    manager.raft.store.watch(() => {
+      if (timer === undefined) timer = setTimeout(check, 50);
+    });
+    timer = setTimeout(check, 50);
   }
 
   /**
@@ -701,6 +821,7 @@ export class SkepDaemon implements SkepService {
     running.manager = undefined;
     await manager.stop();
     await this.local.wipeRaft();
+    await this.atRest.forget(running.credentials);
     running.local = { ...running.local, role: 'worker', managerAddrs: [...running.knownManagers.values()], managers: this.managerRecords(running) };
     await this.local.save(running.local);
     this.logger.info('swarm: this node is now a worker');
@@ -762,7 +883,7 @@ export class SkepDaemon implements SkepService {
   }
 
   private async installCredentials(running: Running, credentials: NodeCredentials): Promise<void> {
-    await this.local.saveCredentials(credentials);
+    await this.atRest.saveCredentials(credentials);
     running.credentials = credentials;
     // New connections must present the new certificate: its role is what peers authorize.
     running.pool.setCredentials(tlsCredentials(credentials), { closeExisting: true });
@@ -835,6 +956,7 @@ export class SkepDaemon implements SkepService {
 
   private async managerCall<T>(action: (manager: Manager, running: Running) => Promise<T>): Promise<T> {
     if (this.removed) throw skepError('NODE_REMOVED');
+    if (this.locked) throw skepError('SWARM_LOCKED');
     // Docker's words for a manager command on a node outside any swarm.
     if (!this.running) throw skepError('NOT_A_MANAGER_NO_SWARM');
     const running = this.running;

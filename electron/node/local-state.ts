@@ -37,6 +37,33 @@ export interface SecretSealer {
   open(sealed: Buffer): string;
 }
 
+/**
+ * A manager's keys for encryption at rest (`certificates/raft-keys.json`). Without autolock the
+ * Raft data key is kept as it is (file mode 0600, as Swarm keeps it in its key file's headers);
+ * with autolock it and the node's TLS key exist only wrapped by unlock keys — the current one,
+ * and for a while after a rotation the previous one too.
+ */
+export type AtRestKeyFile =
+  | {
+      readonly version: 1;
+      readonly autolock: false;
+      /** base64 */
+      readonly dataKey: string;
+      /** A rotation in progress: data under this key is resealed at the next start. */
+      readonly previousDataKey?: string;
+    }
+  | { readonly version: 1; readonly autolock: true; readonly wraps: readonly KeyWrap[] };
+
+export interface KeyWrap {
+  /** Which unlock key wrapped these (a hash of it). */
+  readonly unlockKeyId: string;
+  /** A previous unlock key's wrap is honoured until then (ISO 8601); the current one's has none. */
+  readonly validUntil?: string;
+  readonly dataKey: string;
+  readonly previousDataKey?: string;
+  readonly nodeKey: string;
+}
+
 export class LocalStore {
   readonly swarmDir: string;
   readonly raftDir: string;
@@ -75,10 +102,50 @@ export class LocalStore {
     await writeSecretFile(this.file('state.json'), JSON.stringify(state, null, 2));
   }
 
-  async loadCredentials(): Promise<NodeCredentials> {
+  /** The node's certificates and key; `keyPem` when the key came from elsewhere (unwrapped at unlock). */
+  async loadCredentials(keyPem?: string): Promise<NodeCredentials> {
     const dir = this.file('certificates');
     const [certPem, caCertPem] = await Promise.all([readFile(path.join(dir, 'node.crt'), 'utf8'), readFile(path.join(dir, 'ca.crt'), 'utf8')]);
-    return { certPem, keyPem: await this.loadKey(dir), caCertPem };
+    return { certPem, keyPem: keyPem ?? (await this.loadKey(dir)), caCertPem };
+  }
+
+  async loadAtRestKeys(): Promise<AtRestKeyFile | null> {
+    const file = path.join(this.file('certificates'), 'raft-keys.json');
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+    try {
+      const keys = JSON.parse(text) as AtRestKeyFile;
+      if (keys.version !== 1 || typeof keys.autolock !== 'boolean') throw new Error('unknown format');
+      return keys;
+    } catch (error) {
+      throw new Error(`The manager's key file ${file} is damaged (${(error as Error).message}). Restore it from a backup, or leave the swarm with "skep swarm leave --force" and join again.`);
+    }
+  }
+
+  /** Written atomically (temp file, fsync, rename, directory fsync): a crash leaves the old file or the new. */
+  async saveAtRestKeys(keys: AtRestKeyFile): Promise<void> {
+    const dir = this.file('certificates');
+    await ensureSecretDir(dir);
+    await writeSecretFile(path.join(dir, 'raft-keys.json'), JSON.stringify(keys));
+  }
+
+  async removeAtRestKeys(): Promise<void> {
+    await rm(path.join(this.file('certificates'), 'raft-keys.json'), { force: true });
+  }
+
+  /** Autolock: the node key lives only wrapped in the key file; its clear (or OS-sealed) copies go. */
+  async saveCertificatesOnly(credentials: NodeCredentials): Promise<void> {
+    const dir = this.file('certificates');
+    await ensureSecretDir(dir);
+    await writeSecretFile(path.join(dir, 'node.crt'), credentials.certPem);
+    await writeSecretFile(path.join(dir, 'ca.crt'), credentials.caCertPem);
+    await rm(path.join(dir, 'node.key'), { force: true });
+    await rm(path.join(dir, 'node.key.sealed'), { force: true });
   }
 
   private async loadKey(dir: string): Promise<string> {

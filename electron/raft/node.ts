@@ -21,6 +21,7 @@ import {
   type Ready,
   type Role,
 } from './core/index.js';
+import type { PayloadCipher } from './storage/cipher.js';
 import { DiskStorage, type LoadedState } from './storage/disk-storage.js';
 import { silentLogger, type RaftLogger, type StorageRepair } from './storage/logger.js';
 import type { ConfState, Entry, HardState, NodeId } from './types.js';
@@ -82,6 +83,8 @@ export interface RaftNodeOptions<R> {
   readonly fsyncCommitOnly?: boolean;
   /** WAL segment size. Default 64 MiB. */
   readonly segmentBytes?: number;
+  /** Encryption at rest of entry and snapshot data (see storage/cipher.ts); absent: clear. */
+  readonly cipher?: PayloadCipher;
   readonly logger?: RaftLogger;
   /** Randomness for election timeouts. Default Math.random. */
   readonly random?: () => number;
@@ -325,6 +328,7 @@ export class RaftNode<R = unknown> {
     const logger = options.logger ?? silentLogger;
     const { storage, state } = await DiskStorage.open(options.dataDir, {
       ...(options.segmentBytes !== undefined ? { segmentBytes: options.segmentBytes } : {}),
+      ...(options.cipher ? { cipher: options.cipher } : {}),
       logger,
     });
     try {
@@ -485,6 +489,14 @@ export class RaftNode<R = unknown> {
   }
 
   /** Stops ticking, finishes the Ready in progress, rejects what is pending and closes the storage. Idempotent. */
+  /**
+   * Rewrites everything on disk with the cipher's current key (after the host rotated its data key), between
+   * two saves; the cipher must still open the previous key's data until this resolves.
+   */
+  resealStorage(): Promise<void> {
+    return this.storage.reseal();
+  }
+
   stop(): Promise<void> {
     if (this.stopping) return this.stopping;
     this.stopped = true;

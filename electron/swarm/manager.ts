@@ -7,6 +7,7 @@ import type { PeerIdentity } from '../net/index.js';
 import type { ConnectionPool, Logger } from '../net/index.js';
 import { skepError, type SkepError } from '../../shared/errors.js';
 import type { Caller } from '../protocol/index.js';
+import type { PayloadCipher } from '../raft/storage/cipher.js';
 import type { ConfState } from '../raft/types.js';
 import type { AssignmentSet, TaskReport } from '../protocol/index.js';
 import { randomBase36Id } from './ca/index.js';
@@ -33,6 +34,8 @@ export interface ManagerOptions {
   readonly tickMs?: number;
   readonly electionTick?: number;
   readonly proposalTimeoutMs?: number;
+  /** Encryption at rest of the Raft data (the node's data key). */
+  readonly cipher?: PayloadCipher;
   readonly logger: Logger;
   /** Raft applied a membership that no longer includes this node. */
   readonly onRemovedFromRaft: () => void;
@@ -101,6 +104,7 @@ export class Manager {
       ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
       ...(options.electionTick !== undefined ? { electionTick: options.electionTick } : {}),
       ...(options.proposalTimeoutMs !== undefined ? { proposalTimeoutMs: options.proposalTimeoutMs } : {}),
+      ...(options.cipher ? { cipher: options.cipher } : {}),
     });
     const manager = new Manager(raft, options);
     const node = raft.raftNode;

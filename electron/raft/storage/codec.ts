@@ -8,10 +8,13 @@
 //                          flags & 1: snapshot marker [index u64][term u64]
 //                          flags & 2: entries [count u32] { [index u64][term u64][type u8][length u32][data] }*
 //                          flags & 4: hard state [term u64][commit u64][vote length u16, 0xffff = none][vote utf8]
+//                          flags & 8: each entry's data is sealed by the storage's PayloadCipher (cipher.ts),
+//                                     bound to its index and term; index, term and type stay readable
 // u64 values are written as two u32 halves (low first) and must be safe integers.
 // A save is one record, so a crash during a save can only tear that one record at the very end of the log.
 
 import type { Entry, EntryType, HardState } from '../types.js';
+import { SealedPayloadError, sealContext, type PayloadCipher } from './cipher.js';
 import { crc32c } from './crc32c.js';
 
 export const FRAME_HEADER_BYTES = 8;
@@ -25,6 +28,7 @@ export const KIND_BATCH = 2;
 const FLAG_MARKER = 1;
 const FLAG_ENTRIES = 2;
 const FLAG_HARD_STATE = 4;
+const FLAG_SEALED = 8;
 const NO_VOTE = 0xffff;
 const TWO_32 = 0x1_0000_0000;
 
@@ -40,6 +44,8 @@ export type WalRecord =
       readonly marker: SnapshotMarker | null;
       readonly entries: Entry[];
       readonly hardState: HardState | null;
+      /** Entries written in clear, or sealed with a key other than the cipher's current one: to be resealed. */
+      readonly stale: boolean;
     };
 
 /** A payload whose CRC matched but whose contents make no sense: a bug or deliberate damage, never a torn write. */
@@ -86,7 +92,10 @@ export function encodeSegmentHeader(seq: number): Buffer {
 }
 
 /** Encodes one save() as one framed record. Entries must be contiguous and ascending. */
-export function encodeBatch(hardState: HardState | null, entries: readonly Entry[], marker: SnapshotMarker | null): Buffer {
+export function encodeBatch(hardState: HardState | null, entries: readonly Entry[], marker: SnapshotMarker | null, cipher?: PayloadCipher): Buffer {
+  if (cipher && entries.length > 0) {
+    entries = entries.map((e) => ({ ...e, data: cipher.seal(e.data, sealContext('entry', e.index, e.term)) }));
+  }
   let size = 2;
   let vote: Buffer | null = null;
   if (marker) {
@@ -121,7 +130,8 @@ export function encodeBatch(hardState: HardState | null, entries: readonly Entry
   const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + size);
   let o = FRAME_HEADER_BYTES;
   buf[o++] = KIND_BATCH;
-  buf[o++] = (marker ? FLAG_MARKER : 0) | (entries.length > 0 ? FLAG_ENTRIES : 0) | (hardState ? FLAG_HARD_STATE : 0);
+  buf[o++] =
+    (marker ? FLAG_MARKER : 0) | (entries.length > 0 ? FLAG_ENTRIES : 0) | (hardState ? FLAG_HARD_STATE : 0) | (cipher && entries.length > 0 ? FLAG_SEALED : 0);
   if (marker) {
     o = putU64(buf, o, marker.index);
     o = putU64(buf, o, marker.term);
@@ -180,8 +190,12 @@ function hex32(v: number): string {
   return v.toString(16).padStart(8, '0');
 }
 
-/** Decodes a payload whose frame already checked out. */
-export function decodePayload(buf: Buffer, start: number, end: number): WalRecord {
+/**
+ * Decodes a payload whose frame already checked out, opening sealed entry data with `cipher`. Sealed data
+ * that fails authentication is a RecordDecodeError (corruption); sealed data without a key to open it
+ * throws SealedPayloadError('unknown-key').
+ */
+export function decodePayload(buf: Buffer, start: number, end: number, cipher?: PayloadCipher): WalRecord {
   const p = buf.subarray(start, end);
   const need = (o: number, n: number): void => {
     if (o + n > p.length) throw new RecordDecodeError(`payload ends early (${p.length} bytes, needed ${o + n})`);
@@ -197,11 +211,14 @@ export function decodePayload(buf: Buffer, start: number, end: number): WalRecor
   if (kind !== KIND_BATCH) throw new RecordDecodeError(`unknown record kind ${kind}`);
   need(1, 1);
   const flags = p[1]!;
-  if (flags & ~(FLAG_MARKER | FLAG_ENTRIES | FLAG_HARD_STATE)) throw new RecordDecodeError(`unknown batch flags ${flags}`);
+  if (flags & ~(FLAG_MARKER | FLAG_ENTRIES | FLAG_HARD_STATE | FLAG_SEALED)) throw new RecordDecodeError(`unknown batch flags ${flags}`);
   let o = 2;
   let marker: SnapshotMarker | null = null;
   const entries: Entry[] = [];
   let hardState: HardState | null = null;
+  const sealed = (flags & FLAG_SEALED) !== 0;
+  let stale = false;
+  if (sealed && !cipher) throw new SealedPayloadError('unknown-key', 'entries are sealed, and no data key was given');
   if (flags & FLAG_MARKER) {
     need(o, 16);
     marker = { index: getU64(p, o), term: getU64(p, o + 8) };
@@ -222,8 +239,22 @@ export function decodePayload(buf: Buffer, start: number, end: number): WalRecor
       if (typeCode > 1) throw new RecordDecodeError(`unknown entry type ${typeCode}`);
       const prev = entries[entries.length - 1];
       if (prev && index !== prev.index + 1) throw new RecordDecodeError(`entry ${index} follows ${prev.index}`);
-      // Copy: a view would pin the whole segment buffer in memory for as long as the entry lives.
-      entries.push({ index, term, type: typeCode === 1 ? 'confChange' : 'normal', data: new Uint8Array(p.subarray(o, o + len)) });
+      let data: Uint8Array;
+      if (sealed) {
+        const sealedData = p.subarray(o, o + len);
+        try {
+          data = cipher!.open(sealedData, sealContext('entry', index, term));
+        } catch (err) {
+          if (err instanceof SealedPayloadError && err.reason === 'damaged') throw new RecordDecodeError(`entry ${index}: ${err.message}`);
+          throw err;
+        }
+        if (!cipher!.isCurrent(sealedData)) stale = true;
+      } else {
+        // Copy: a view would pin the whole segment buffer in memory for as long as the entry lives.
+        data = new Uint8Array(p.subarray(o, o + len));
+        if (cipher) stale = true;
+      }
+      entries.push({ index, term, type: typeCode === 1 ? 'confChange' : 'normal', data });
       o += len;
     }
   }
@@ -242,5 +273,5 @@ export function decodePayload(buf: Buffer, start: number, end: number): WalRecor
     hardState = { term, vote, commit };
   }
   if (o !== p.length) throw new RecordDecodeError(`batch has ${p.length - o} trailing bytes`);
-  return { kind: 'batch', marker, entries, hardState };
+  return { kind: 'batch', marker, entries, hardState, stale };
 }

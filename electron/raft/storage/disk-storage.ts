@@ -7,6 +7,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { EMPTY_HARD_STATE, type Entry, type HardState, type Snapshot } from '../types.js';
+import type { PayloadCipher } from './cipher.js';
 import { StorageClosedError, StorageInconsistencyError } from './errors.js';
 import { ensurePrivateDir } from './fsutil.js';
 import { DataDirLock } from './lock.js';
@@ -20,6 +21,11 @@ export interface DiskStorageOptions {
   /** Snapshot files kept (min 2). */
   readonly snapshotsToKeep?: number;
   readonly logger?: RaftLogger;
+  /**
+   * Encryption at rest: seals WAL entry data and snapshot data. At open, anything in clear or under an
+   * older key is resealed with the current key (migration, or a rotation interrupted by a crash).
+   */
+  readonly cipher?: PayloadCipher;
 }
 
 /** Everything a restarting node needs, read back from disk. */
@@ -42,9 +48,10 @@ export class DiskStorage {
   private constructor(
     readonly dataDir: string,
     private readonly lock: DataDirLock,
-    private readonly wal: Wal,
+    private wal: Wal,
     private readonly snapshots: SnapshotStore,
     private readonly logger: RaftLogger,
+    private readonly options: DiskStorageOptions,
   ) {}
 
   /**
@@ -59,14 +66,27 @@ export class DiskStorage {
     const lock = await DataDirLock.acquire(dir, logger, repairs);
     let wal: Wal | null = null;
     try {
-      const snaps = await SnapshotStore.open(path.join(dir, 'snap'), { keep: options.snapshotsToKeep ?? 2, logger });
+      const snapOptions = { keep: options.snapshotsToKeep ?? 2, logger, ...(options.cipher ? { cipher: options.cipher } : {}) };
+      const snaps = await SnapshotStore.open(path.join(dir, 'snap'), snapOptions);
       repairs.push(...snaps.repairs);
       const walDir = path.join(dir, 'wal');
       const snapFiles = (await fs.readdir(snaps.store.dir)).filter((n) => /\.snap(\.corrupt)?$/.test(n));
       if (!(await Wal.exists(walDir)) && snapFiles.length > 0) {
         throw new StorageInconsistencyError(dir, 'snapshots exist but the write-ahead log is missing (it holds the term and vote)');
       }
-      const opened = await Wal.open(walDir, { segmentBytes: options.segmentBytes, logger });
+      const walOptions = { segmentBytes: options.segmentBytes, logger, ...(options.cipher ? { cipher: options.cipher } : {}) };
+      let opened = await Wal.open(walDir, walOptions);
+      if (options.cipher && (opened.replay.stale || snaps.stale)) {
+        // Migration of a clear directory (or a key rotation a crash interrupted): reseal it all now.
+        await opened.wal.close();
+        await snaps.store.reseal();
+        const removed = await Wal.rewrite(walDir, { ...walOptions, cipher: options.cipher });
+        const repair: StorageRepair = { kind: 'resealed', file: dir, reason: `data in clear or under an older key was sealed with the current data key (${removed.length} WAL segments rewritten)` };
+        repairs.push(repair);
+        logger('info', 'sealed the Raft data with the current data key', { ...repair });
+        const again = await Wal.open(walDir, walOptions);
+        opened = { wal: again.wal, replay: { ...again.replay, repairs: opened.replay.repairs } };
+      }
       wal = opened.wal;
       const replay = opened.replay;
       repairs.push(...replay.repairs);
@@ -108,7 +128,7 @@ export class DiskStorage {
         throw new StorageInconsistencyError(dir, `the hard state commits index ${hardState.commit} but the log ends at index ${lastIndex}`);
       }
       if (hardState === EMPTY_HARD_STATE) hardState = { ...EMPTY_HARD_STATE };
-      const storage = new DiskStorage(dir, lock, wal, snaps.store, logger);
+      const storage = new DiskStorage(dir, lock, wal, snaps.store, logger, options);
       logger('info', 'opened Raft storage', {
         dataDir: dir,
         term: hardState.term,
@@ -161,6 +181,25 @@ export class DiskStorage {
     const kept = await this.snapshots.list();
     const oldest = kept[kept.length - 1];
     if (oldest) await this.wal.compact(oldest.index);
+  }
+
+  /**
+   * Reseals every snapshot and the whole WAL with the cipher's current key (a data key rotation), between
+   * two saves. The cipher must still open the previous key's data until this resolves; after a crash in
+   * the middle, the next open finishes the job.
+   */
+  reseal(): Promise<void> {
+    const cipher = this.options.cipher;
+    if (!cipher) return Promise.reject(new Error('this storage was opened without a cipher'));
+    return this.enqueue(async () => {
+      const walDir = this.wal.dir;
+      await this.wal.close();
+      await this.snapshots.reseal();
+      const walOptions = { segmentBytes: this.options.segmentBytes, logger: this.logger, cipher };
+      await Wal.rewrite(walDir, walOptions);
+      this.wal = (await Wal.open(walDir, walOptions)).wal;
+      this.logger('info', 'resealed the Raft data with a new data key', { dataDir: this.dataDir });
+    });
   }
 
   walSegments(): SegmentInfo[] {

@@ -6,3 +6,4 @@ export { silentLogger, type RaftLogger, type RaftLogLevel, type StorageRepair } 
 export { SnapshotStore, type SnapshotFileInfo } from './snapshots.js';
 export { DEFAULT_SEGMENT_BYTES, Wal, type SegmentInfo, type WalOptions, type WalReplay } from './wal.js';
 export type { SnapshotMarker } from './codec.js';
+export { AesGcmCipher, DataKeyMissingError, dataKeyId, SealedPayloadError, type PayloadCipher } from './cipher.js';

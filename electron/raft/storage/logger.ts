@@ -9,7 +9,7 @@ export const silentLogger: RaftLogger = () => {};
 
 /** Something startup changed on disk to recover from a crash or damage; returned and logged, never silent. */
 export interface StorageRepair {
-  readonly kind: 'wal-torn-tail' | 'snapshot-corrupt' | 'temp-file-removed' | 'stale-lock-taken-over';
+  readonly kind: 'wal-torn-tail' | 'snapshot-corrupt' | 'temp-file-removed' | 'stale-lock-taken-over' | 'resealed';
   readonly file: string;
   /** Byte offset where the WAL was truncated (wal-torn-tail). */
   readonly offset?: number;

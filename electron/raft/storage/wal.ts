@@ -14,6 +14,7 @@ import {
   type SnapshotMarker,
   type WalRecord,
 } from './codec.js';
+import { DataKeyMissingError, SealedPayloadError, type PayloadCipher } from './cipher.js';
 import { StorageClosedError, StorageInconsistencyError, WalCorruptionError } from './errors.js';
 import { ensurePrivateDir, FILE_MODE, fsyncDir, isErrno, writeAll, writeAllSync } from './fsutil.js';
 import { silentLogger, type RaftLogger, type StorageRepair } from './logger.js';
@@ -25,6 +26,8 @@ export interface WalOptions {
   /** A segment that has grown to this size is closed and a new one started (a single save is never split). */
   readonly segmentBytes?: number;
   readonly logger?: RaftLogger;
+  /** Seals each entry's data on write and opens it on replay (encryption at rest); absent: clear. */
+  readonly cipher?: PayloadCipher;
 }
 
 /** What the log says after replaying every segment in order. */
@@ -36,6 +39,8 @@ export interface WalReplay {
   readonly marker: SnapshotMarker | null;
   /** True when the WAL did not exist and was created by this open. */
   readonly created: boolean;
+  /** With a cipher: some entries are in clear or sealed with an older key (`Wal.rewrite` reseals them). */
+  readonly stale: boolean;
   readonly repairs: StorageRepair[];
 }
 
@@ -126,6 +131,7 @@ export class Wal {
     private fh: FileHandle,
     private readonly segmentBytes: number,
     private readonly logger: RaftLogger,
+    private readonly cipher: PayloadCipher | undefined,
     replay: WalReplay,
   ) {
     this.hardState = replay.hardState;
@@ -180,6 +186,7 @@ export class Wal {
     }
 
     const replayer = new LogReplayer();
+    let stale = false;
     for (let i = 0; i < segments.length; i++) {
       const seg = segments[i]!;
       const isLast = i === segments.length - 1;
@@ -212,9 +219,10 @@ export class Wal {
         }
         let rec: WalRecord;
         try {
-          rec = decodePayload(buf, frame.payloadStart, frame.payloadEnd);
+          rec = decodePayload(buf, frame.payloadStart, frame.payloadEnd, options.cipher);
         } catch (err) {
           if (err instanceof RecordDecodeError) throw new WalCorruptionError(seg.file, off, err.message);
+          if (err instanceof SealedPayloadError) throw new DataKeyMissingError(seg.file, `${err.message}, at byte offset ${off}`);
           throw err;
         }
         if (off === 0) {
@@ -225,6 +233,7 @@ export class Wal {
           throw new WalCorruptionError(seg.file, off, 'unexpected segment header');
         } else {
           replayer.apply(rec, seg.file, off);
+          if (rec.stale) stale = true;
           const lastEntry = rec.entries[rec.entries.length - 1];
           if (lastEntry && lastEntry.index > seg.maxIndex) seg.maxIndex = lastEntry.index;
         }
@@ -239,11 +248,41 @@ export class Wal {
       entries: replayer.entries,
       marker: replayer.marker,
       created,
+      stale,
       repairs,
     };
     const active = segments[segments.length - 1]!;
     const fh = await fs.open(active.file, 'r+');
-    return { wal: new Wal(dir, segments, fh, segmentBytes, logger, replay), replay };
+    return { wal: new Wal(dir, segments, fh, segmentBytes, logger, options.cipher, replay), replay };
+  }
+
+  /**
+   * Reseals the whole log with `options.cipher`'s current key (migration of a clear log, or a data key
+   * rotation): a new segment holding the replayed state in one record is created atomically after the
+   * last one, then the older segments are deleted. A crash in between leaves old and new segments, which
+   * replay to the same state (the new record replaces the log) — the old key must stay readable until
+   * this returns. The WAL must not be open elsewhere in this process.
+   */
+  static async rewrite(dir: string, options: WalOptions & { readonly cipher: PayloadCipher }): Promise<string[]> {
+    const { wal, replay } = await Wal.open(dir, options);
+    const old = wal.segments.map((s) => s.file);
+    const seq = wal.segments[wal.segments.length - 1]!.seq + 1;
+    await wal.close();
+    const records: Buffer[] = [encodeSegmentHeader(seq)];
+    const hs = replay.hardState;
+    const hasHardState = hs.term !== 0 || hs.vote !== null || hs.commit !== 0;
+    if (hasHardState || replay.marker || replay.entries.length > 0) {
+      records.push(encodeBatch(hasHardState ? hs : null, replay.entries, replay.marker, options.cipher));
+    }
+    try {
+      await Wal.createSegment(dir, seq, records);
+    } catch (err) {
+      await fs.rm(`${path.join(dir, segmentName(seq))}.tmp`, { force: true }).catch(() => undefined);
+      throw err;
+    }
+    for (const file of old) await fs.rm(file, { force: true });
+    await fsyncDir(dir);
+    return old;
   }
 
   /** Creates a complete segment atomically: it appears under its final name only once fsynced. */
@@ -277,7 +316,7 @@ export class Wal {
       throw new RangeError(`entries to save start at index ${first} but the log ends at ${bound}: that would leave a gap`);
     }
     // Encode now (synchronously) so the caller may reuse its arrays right after the call.
-    const frame = encodeBatch(hardState, entries, marker);
+    const frame = encodeBatch(hardState, entries, marker, this.cipher);
     const lastIndex = entries[entries.length - 1]?.index;
     if (lastIndex !== undefined) this.lastIndex = lastIndex;
     else if (marker) this.lastIndex = bound;
@@ -336,7 +375,7 @@ export class Wal {
     const records: Buffer[] = [encodeSegmentHeader(seq)];
     const hs = this.hardState;
     const hasHardState = hs.term !== 0 || hs.vote !== null || hs.commit !== 0;
-    if (hasHardState || this.marker) records.push(encodeBatch(hasHardState ? hs : null, [], this.marker));
+    if (hasHardState || this.marker) records.push(encodeBatch(hasHardState ? hs : null, [], this.marker, this.cipher));
     let bytes: number;
     try {
       bytes = await Wal.createSegment(this.dir, seq, records);

@@ -49,3 +49,14 @@ export {
   type JoinResult,
   type RegisteredNode,
 } from './join.js';
+export {
+  formatUnlockKey,
+  newDataKey,
+  newUnlockKey,
+  parseUnlockKey,
+  unlockKeyId,
+  unwrapSecret,
+  wrapSecret,
+  UNLOCK_KEY_PREFIX,
+  type WrapPurpose,
+} from './unlock-key.js';

@@ -7,6 +7,7 @@ import type { ConnectionPool, Logger } from '../../net/index.js';
 import { send } from '../../protocol/index.js';
 import { ProposalDroppedError, type Message } from '../../raft/core/index.js';
 import { ProposalLeaderLostError, ProposalTimeoutError, RaftNode, RaftNodeStoppedError } from '../../raft/node.js';
+import type { PayloadCipher } from '../../raft/storage/cipher.js';
 import type { ConfState, Entry } from '../../raft/types.js';
 import type { Proposer } from './proposer.js';
 import { decodeCommand, encodeCommand, SwarmStore, type ApplyResult, type Command, type NodeRecord } from './store.js';
@@ -22,6 +23,8 @@ export interface RaftStoreOptions {
   readonly tickMs?: number;
   readonly electionTick?: number;
   readonly proposalTimeoutMs?: number;
+  /** Seals Raft entry and snapshot data at rest with this manager's data key (electron/node/at-rest.ts). */
+  readonly cipher?: PayloadCipher;
   readonly logger: Logger;
 }
 
@@ -58,6 +61,7 @@ export class RaftStore implements Proposer {
       proposalTimeoutMs: options.proposalTimeoutMs ?? 4000,
       readTimeoutMs: options.proposalTimeoutMs ?? 4000,
       snapshotEntries: 2000,
+      ...(options.cipher ? { cipher: options.cipher } : {}),
       logger: (level, message, fields) => options.logger[level](message, fields),
     });
     replicated.unsubscribeDisconnects = options.pool.onDisconnect((event) => {

@@ -10,6 +10,11 @@ export interface ClusterRecord {
   /** The root CA. Its key lives in the replicated store so any new leader can sign certificates. */
   readonly ca: { readonly certPem: string; readonly keyPem: string };
   readonly tokenSecrets: { readonly worker: string; readonly manager: string };
+  /**
+   * Autolock's unlock key (base64 of 32 bytes), present while autolock is on: replicated so every
+   * manager wraps its own data key and TLS key with it, and new managers never need unlocking to join.
+   */
+  readonly unlockKey?: string;
 }
 
 export interface NodeRecord {
@@ -68,6 +73,8 @@ export type Command =
   | { readonly op: 'node.status'; readonly id: string; readonly at: string; readonly state: NodeState; readonly message: string; readonly addr?: string; readonly description?: NodeDescription; readonly certNotAfter?: string }
   | { readonly op: 'node.remove'; readonly id: string }
   | { readonly op: 'tokens.rotate'; readonly role: NodeRole; readonly secret: string }
+  /** Autolock on (a new unlock key, also a rotation) or off (null). The key travels in the command. */
+  | { readonly op: 'cluster.autolock'; readonly unlockKey: string | null }
   /** Drops every node but the survivor from the manager set (force-new-cluster). */
   | { readonly op: 'cluster.forceNew'; readonly survivor: string; readonly at: string }
   /** A new service; its ID and name were checked by the control API and are checked again here. */
@@ -207,6 +214,12 @@ export function applyCommand(state: SwarmState, command: Command, index = 0): { 
       if (!state.cluster) return fail('no swarm');
       const tokenSecrets = { ...state.cluster.tokenSecrets, [command.role]: command.secret };
       return { state: { ...state, cluster: { ...state.cluster, tokenSecrets } }, result: OK };
+    }
+    case 'cluster.autolock': {
+      if (!state.cluster) return fail('no swarm');
+      const { unlockKey: _previous, ...rest } = state.cluster;
+      const cluster: ClusterRecord = command.unlockKey === null ? rest : { ...rest, unlockKey: command.unlockKey };
+      return { state: { ...state, cluster }, result: OK };
     }
     case 'cluster.forceNew': {
       const nodes: Record<string, NodeRecord> = {};
