@@ -61,8 +61,8 @@ describe('stale data', () => {
 describe('no Docker Engine', () => {
   it("says so in the node's row", () => {
     render(NodesTable, { nodes: [NODES[0]!, withoutEngine(NODES[3]!)], selfId: IDS.a, onselect: () => undefined });
-    expect(row(IDS.w).querySelector('[data-testid="node-engine"]')?.textContent).toBe('✕ No engine');
-    expect(row(IDS.a).querySelector('[data-testid="node-engine"]')?.textContent).toBe('24.0.7');
+    expect(row(IDS.w).querySelector('[data-testid="node-engine"]')?.textContent?.trim()).toBe('✕ No engine');
+    expect(row(IDS.a).querySelector('[data-testid="node-engine"]')?.textContent?.trim()).toBe('24.0.7');
   });
 
   it('a swarm with no engine on any node is not "Healthy": it can run no tasks', () => {
