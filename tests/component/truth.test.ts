@@ -48,6 +48,15 @@ describe('stale data', () => {
     expect(cells[4]?.textContent).toBe('Unreachable');
   });
 
+  it('does not call a stopped manager the leader because an older list did', () => {
+    // The list was read while bravo led; the live Raft view no longer reaches it.
+    const list = [node(IDS.a, 'alpha', { role: 'manager' }), node(IDS.b, 'bravo', { role: 'manager', leader: true })];
+    render(NodesTable, { nodes: list, selfId: IDS.a, onselect: () => undefined, unreachableIds: new Set([IDS.b]) });
+    const cells = row(IDS.b).querySelectorAll('td');
+    expect(cells[2]?.textContent?.trim()).toBe('? Unknown');
+    expect(cells[4]?.textContent).toBe('Unreachable');
+  });
+
   it("follows this node's live Raft view when the list itself is older", () => {
     render(NodesTable, { nodes: NODES, selfId: IDS.a, onselect: () => undefined, unreachableIds: new Set([IDS.b]) });
     const cells = row(IDS.b).querySelectorAll('td');

@@ -478,6 +478,16 @@ describe('the UI against a real swarm', () => {
     await overview.open();
     await overview.waitForSentence("Quorum lost — 1 of 3 managers reachable; the swarm can't change");
     await ui.shoot('overview-quorum-lost');
+    // The node list can't be refreshed without a leader: it says how old it is, and the stopped
+    // manager it last saw Ready is shown as Unknown, never "Ready" beside "Unreachable".
+    await nodesScreen.open();
+    await ui.page.getByTestId('nodes-as-of').waitFor({ timeout: POLL.timeout });
+    expect(await ui.text('nodes-as-of')).toMatch(/as of \d+ (s|min) ago/);
+    const d2Row = ui.page.locator(`[data-testid="node-row"][data-node-id="${d2.id}"]`);
+    await expect.poll(async () => (await d2Row.textContent()) ?? '', POLL).toMatch(/Unknown|Down/);
+    expect(await d2Row.textContent()).not.toMatch(/Ready.*Unreachable/);
+    await ui.shoot('nodes-quorum-lost');
+    await overview.open();
   });
 
   it('offers force-new-cluster recovery, and confirming rebuilds the swarm around this manager', async () => {
