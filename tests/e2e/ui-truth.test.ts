@@ -68,7 +68,7 @@ async function shoot(name: string): Promise<void> {
 
 /** Wider than the window: the page scrolls sideways. */
 function horizontalOverflow(): Promise<number> {
-  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  return page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
 }
 
 /** axe's serious and critical findings in both themes, as "theme: rule (targets)". */
@@ -83,7 +83,7 @@ async function axeFindings(): Promise<string[]> {
 }
 
 function focusedTestId(): Promise<string | null> {
-  return page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? null);
+  return page.evaluate<string | null>('document.activeElement?.getAttribute("data-testid") ?? null');
 }
 
 beforeAll(async () => {
@@ -114,7 +114,7 @@ describe('the window at 900×600 against a real daemon', () => {
   it('takes the token out of the address bar; its cookie is named after its port; a second instance leaves it signed in', async () => {
     const port = new URL(url).port;
     expect(page.url()).not.toContain('token=');
-    expect(await page.evaluate(() => window.location.search)).toBe('');
+    expect(await page.evaluate<string>('window.location.search')).toBe('');
     const cookies = await context.cookies();
     expect(cookies.map((c) => c.name)).toEqual([`skep_token_${port}`]);
 
