@@ -57,6 +57,12 @@ describe('stale data', () => {
     expect(cells[4]?.textContent).toBe('Unreachable');
   });
 
+  it('calls no manager the leader while the live Raft view has none (quorum lost)', () => {
+    render(NodesTable, { nodes: NODES, selfId: IDS.a, onselect: () => undefined, unreachableIds: new Set([IDS.b, IDS.c]), liveLeaderId: null });
+    expect(row(IDS.a).querySelectorAll('td')[4]?.textContent).toBe('Reachable');
+    expect(screen.getAllByTestId('node-row').map((r) => r.querySelectorAll('td')[4]?.textContent)).not.toContain('Leader');
+  });
+
   it("follows this node's live Raft view when the list itself is older", () => {
     render(NodesTable, { nodes: NODES, selfId: IDS.a, onselect: () => undefined, unreachableIds: new Set([IDS.b]) });
     const cells = row(IDS.b).querySelectorAll('td');
