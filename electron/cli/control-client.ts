@@ -9,6 +9,8 @@ import { checkControlSocket } from '../server/private-socket.js';
 
 export interface ControlClient extends SkepClient {
   close(): void;
+  /** Called each time an open connection to the daemon is lost (the daemon stopped or died). */
+  onDisconnect(listener: () => void): () => void;
 }
 
 export function connectControl(address: string): ControlClient {
@@ -17,11 +19,20 @@ export function connectControl(address: string): ControlClient {
   let ready: Promise<net.Socket> | undefined;
   const pending = new Map<number, (reply: Reply) => void>();
   const listeners = new Set<EventListener>();
+  const disconnectListeners = new Set<() => void>();
   let nextId = 1;
   let buffered = '';
 
+  // A failed or lost connection is forgotten, so the next call dials again: a daemon that
+  // restarts is reached without restarting its clients (skep ui's server among them).
   function connect(): Promise<net.Socket> {
-    ready ??= verifiedSocket().then(() => open());
+    if (!ready) {
+      const attempt = verifiedSocket().then(() => open());
+      ready = attempt;
+      attempt.catch(() => {
+        if (ready === attempt) ready = undefined;
+      });
+    }
     return ready;
   }
 
@@ -35,6 +46,7 @@ export function connectControl(address: string): ControlClient {
       const candidate = net.connect(socketPath);
       candidate.once('connect', () => {
         socket = candidate;
+        buffered = '';
         resolve(candidate);
       });
       candidate.once('error', () => reject(skepError('DAEMON_UNREACHABLE', address)));
@@ -53,9 +65,15 @@ export function connectControl(address: string): ControlClient {
         }
       });
       candidate.on('close', () => {
+        const wasOpen = socket === candidate;
+        if (wasOpen) {
+          socket = undefined;
+          ready = undefined;
+        }
         const lost: Reply = { ok: false, error: skepError('DAEMON_UNREACHABLE', address).toEnvelope() };
         for (const resolvePending of pending.values()) resolvePending(lost);
         pending.clear();
+        if (wasOpen) for (const listener of disconnectListeners) listener();
       });
     });
   }
@@ -75,5 +93,14 @@ export function connectControl(address: string): ControlClient {
       return () => listeners.delete(listener);
     },
   });
-  return Object.assign(client, { close: () => socket?.destroy() });
+  return Object.assign(client, {
+    close: () => {
+      disconnectListeners.clear();
+      socket?.destroy();
+    },
+    onDisconnect: (listener: () => void) => {
+      disconnectListeners.add(listener);
+      return () => disconnectListeners.delete(listener);
+    },
+  });
 }

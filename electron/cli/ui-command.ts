@@ -30,8 +30,8 @@ export async function runUi(options: UiOptions): Promise<BrowserServer> {
   if (!existsSync(path.join(rendererDir, 'index.html'))) {
     throw new Error(`The built UI is missing at ${rendererDir}. Run "npm run build" first.`);
   }
-  const { service, describe, stopService } = await chooseService(options);
-  const server = await startBrowserServer({ service, rendererDir, host: options.host, port: options.port });
+  const { service, describe, stopService, watchService } = await chooseService(options);
+  const server = await startBrowserServer({ service, rendererDir, host: options.host, port: options.port, ...(watchService ? { watchService } : {}) });
   if (options.reason) process.stdout.write(`${options.reason}\n`);
   process.stdout.write(`${describe}\n`);
   process.stdout.write(`Skep is running in browser mode. Open this URL (it carries your access token):\n\n  ${server.url}\n\nPress Ctrl+C to stop.\n`);
@@ -47,6 +47,8 @@ interface ChosenService {
   readonly service: SkepService;
   readonly describe: string;
   stopService(): Promise<void>;
+  /** Tells the server when the daemon behind it goes away (see BrowserServerOptions.watchService). */
+  watchService?(lost: () => void): void;
 }
 
 /**
@@ -61,7 +63,12 @@ async function chooseService(options: UiOptions): Promise<ChosenService> {
     try {
       await client.getSwarmStatus();
       const service: SkepService = Object.assign(Object.create(client) as SkepService, { subscribe: client.onEvent.bind(client) });
-      return { service, describe: `Showing the Skep daemon at ${address}.`, stopService: async () => client.close() };
+      return {
+        service,
+        describe: `Showing the Skep daemon at ${address}.`,
+        stopService: async () => client.close(),
+        watchService: (lost) => void client.onDisconnect(lost),
+      };
     } catch (error) {
       client.close();
       if (options.daemon) throw error;

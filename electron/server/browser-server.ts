@@ -10,7 +10,7 @@ import { dispatchCall } from '../../shared/dispatch.js';
 import { skepError } from '../../shared/errors.js';
 import { requestFrame } from '../../shared/api-schemas.js';
 import type { ServerFrame } from '../../shared/wire.js';
-import { authorize, newAccessToken, TOKEN_COOKIE } from './access-token.js';
+import { allowedHosts, authorize, newAccessToken, tokenCookieName } from './access-token.js';
 import { openStaticFile, resolveStaticFile } from './static-files.js';
 
 export const API_PATH = '/api';
@@ -34,6 +34,12 @@ export interface BrowserServerOptions {
   /** 0 (the default) picks a free port. */
   readonly port?: number;
   readonly token?: string;
+  /**
+   * Called once with a function to call whenever the service behind this server goes away (the
+   * daemon that `skep ui` shows died). Every page's socket is then closed, so each page learns at
+   * once that it lost its node, says so, and reconnects; calls until the daemon is back fail fast.
+   */
+  readonly watchService?: (lost: () => void) => void;
 }
 
 export interface BrowserServer {
@@ -56,9 +62,14 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   const host = options.host ?? '127.0.0.1';
   const token = options.token ?? newAccessToken();
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  // Both depend on the port, known once the server listens (port 0 picks one).
+  let cookieName = '';
+  let hosts: ReadonlySet<string> = new Set();
+  const expectedHost = (request: IncomingMessage): boolean => hosts.has((request.headers.host ?? '').toLowerCase());
 
   async function serveHttp(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const credential = authorize(request, token);
+    if (!expectedHost(request)) return refuse(response, 421, 'Misdirected request: open Skep at the 127.0.0.1 address it printed.');
+    const credential = authorize(request, token, cookieName);
     if (!credential) return refuse(response, 401, 'Unauthorized: open the URL that Skep printed, with its token.');
     if (request.method !== 'GET' && request.method !== 'HEAD') return refuse(response, 405, 'Method not allowed');
     const url = new URL(request.url ?? '/', 'http://localhost');
@@ -73,7 +84,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       'cache-control': 'no-store',
     };
     // The token arrives once in the URL; assets and the WebSocket then prove access by cookie.
-    if (credential === 'query') headers['set-cookie'] = `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+    if (credential === 'query') headers['set-cookie'] = `${cookieName}=${token}; HttpOnly; SameSite=Strict; Path=/`;
     response.writeHead(200, headers);
     if (request.method === 'HEAD') return void response.end();
     openStaticFile(file).pipe(response);
@@ -87,7 +98,8 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const url = new URL(request.url ?? '/', 'http://localhost');
-    if (!authorize(request, token)) return refuseUpgrade(socket, 401, 'Unauthorized');
+    if (!expectedHost(request)) return refuseUpgrade(socket, 421, 'Misdirected Request');
+    if (!authorize(request, token, cookieName)) return refuseUpgrade(socket, 401, 'Unauthorized');
     if (url.pathname !== API_PATH) return refuseUpgrade(socket, 404, 'Not Found');
     // A page on another origin can't ride the cookie into our socket.
     const origin = request.headers.origin;
@@ -100,7 +112,12 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
   });
+  options.watchService?.(() => {
+    for (const client of sockets.clients) client.close(1011, 'the Skep node went away');
+  });
   const port = (server.address() as AddressInfo).port;
+  cookieName = tokenCookieName(port);
+  hosts = allowedHosts(host, port);
 
   return {
     url: `http://${host}:${port}/?token=${token}`,

@@ -41,7 +41,10 @@ class Daemon {
   }
 
   async start(): Promise<void> {
-    this.process = startProcess(process.execPath, [cli, 'daemon', '--data-dir', path.join(workDir, this.name), '--control', this.control, '--heartbeat-ms', '500']);
+    // No Docker Engine anywhere, as on the UI's node: the banner's engine sentence is then the same on every machine.
+    this.process = startProcess(process.execPath, [cli, 'daemon', '--data-dir', path.join(workDir, this.name), '--control', this.control, '--heartbeat-ms', '500'], {
+      env: { ...process.env, DOCKER_HOST: `unix://${path.join(workDir, 'no-engine.sock')}` },
+    });
     started.push(this.process);
     await waitForOutput(this.process, /skep daemon is running/);
   }
@@ -235,8 +238,10 @@ class SwarmScreen {
     await this.ui.page.getByTestId(`show-token-${role}`).click();
   }
 
+  /** Rotating asks first (running joins with the old token will fail); this confirms. */
   async rotateToken(role: 'worker' | 'manager'): Promise<void> {
     await this.ui.page.getByTestId(`rotate-token-${role}`).click();
+    await this.ui.page.getByTestId('dialog-rotate-token').getByTestId('dialog-confirm').click();
   }
 
   joinCommand(role: 'worker' | 'manager'): Promise<string> {
@@ -367,7 +372,7 @@ describe('the UI against a real swarm', () => {
   it('draws the ring with 3 managers and one leader, and says the swarm is healthy', async () => {
     await overview.open();
     await expect.poll(() => overview.memberCount(), POLL).toBe(3);
-    await overview.waitForSentence('Healthy — 3 managers, can lose 1');
+    await overview.waitForSentence('No Docker Engine — no node can run tasks; 3 managers, can lose 1');
     expect(await overview.leaderCount()).toBe(1);
     expect(await overview.leaderId()).toBe(d1.id);
     expect(await overview.memberIds()).toEqual([d1.id, d2.id, uiNodeId].sort());
@@ -475,6 +480,16 @@ describe('the UI against a real swarm', () => {
     await overview.open();
     await overview.waitForSentence("Quorum lost — 1 of 3 managers reachable; the swarm can't change");
     await ui.shoot('overview-quorum-lost');
+    // The node list can't be refreshed without a leader: it says how old it is, and the stopped
+    // manager it last saw Ready is shown as Unknown, never "Ready" beside "Unreachable".
+    await nodesScreen.open();
+    await ui.page.getByTestId('nodes-as-of').waitFor({ timeout: POLL.timeout });
+    expect(await ui.text('nodes-as-of')).toMatch(/as of \d+ (s|min) ago/);
+    const d2Row = ui.page.locator(`[data-testid="node-row"][data-node-id="${d2.id}"]`);
+    await expect.poll(async () => (await d2Row.textContent()) ?? '', POLL).toMatch(/Unknown|Down/);
+    expect(await d2Row.textContent()).not.toMatch(/Ready.*Unreachable/);
+    await ui.shoot('nodes-quorum-lost');
+    await overview.open();
   });
 
   it('offers force-new-cluster recovery, and confirming rebuilds the swarm around this manager', async () => {
@@ -518,7 +533,7 @@ describe('the UI against a real swarm', () => {
     const newId = await swarm.nodeId();
     expect(newId).not.toBe(uiNodeId);
     await overview.open();
-    await overview.waitForSentence('Healthy — 1 manager, can lose none');
+    await overview.waitForSentence('No Docker Engine — no node can run tasks; 1 manager, can lose none');
     await expect.poll(() => overview.leaderId(), POLL).toBe(newId);
     expect(await overview.memberCount()).toBe(1);
   });

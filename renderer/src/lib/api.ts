@@ -1,7 +1,9 @@
 // The renderer's one way to the node. It picks the transport once; nothing else knows which it is.
-import type { SkepClient } from '../../../shared/api.js';
+// Every reply also tells the connection store whether the node answered (see stores/connection).
+import type { MethodName, Reply, SkepClient } from '../../../shared/api.js';
 import type { SkepBridge } from '../../../shared/bridge.js';
-import { createClient } from '../../../shared/client.js';
+import { createClient, type ClientTransport } from '../../../shared/client.js';
+import { connection } from '../stores/connection.svelte.js';
 import { webSocketTransport } from './websocket-transport.js';
 
 declare global {
@@ -11,13 +13,31 @@ declare global {
   }
 }
 
-function chooseClient(): SkepClient {
+/** Reports each reply to the connection store: DAEMON_UNREACHABLE is the one code a node never sends itself. */
+export function reportingTransport(transport: ClientTransport, onAnswer: () => void, onLost: () => void): ClientTransport {
+  return {
+    async call(method: MethodName, params: readonly unknown[]): Promise<Reply> {
+      const reply = await transport.call(method, params);
+      if (!reply.ok && reply.error.code === 'DAEMON_UNREACHABLE') onLost();
+      else onAnswer();
+      return reply;
+    },
+    onEvent: (listener) =>
+      transport.onEvent((event) => {
+        onAnswer();
+        listener(event);
+      }),
+  };
+}
+
+function chooseTransport(): ClientTransport {
   const bridge = window.skep;
-  if (bridge) return createClient({ call: (method, params) => bridge.call(method, params), onEvent: (listener) => bridge.onEvent(listener) });
+  if (bridge) return { call: (method, params) => bridge.call(method, params), onEvent: (listener) => bridge.onEvent(listener) };
   const url = new URL('api', window.location.href);
   url.protocol = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
   url.search = '';
-  return createClient(webSocketTransport(url.toString()));
+  url.hash = '';
+  return webSocketTransport(url.toString(), { onClose: () => connection.lost() });
 }
 
-export const api: SkepClient = chooseClient();
+export const api: SkepClient = createClient(reportingTransport(chooseTransport(), () => connection.answered(), () => connection.lost()));

@@ -12,7 +12,12 @@ const DISCONNECTED: Reply = {
   error: { code: 'DAEMON_UNREACHABLE', message: 'Lost the connection to Skep. Reconnecting…' },
 };
 
-export function webSocketTransport(url: string): ClientTransport {
+export interface WebSocketTransportOptions {
+  /** The socket closed, or could not open: the server is gone or refused this page. */
+  readonly onClose?: () => void;
+}
+
+export function webSocketTransport(url: string, options: WebSocketTransportOptions = {}): ClientTransport {
   const listeners = new Set<EventListener>();
   const pending = new Map<number, Pending>();
   let nextId = 1;
@@ -43,6 +48,7 @@ export function webSocketTransport(url: string): ClientTransport {
         for (const call of pending.values()) call.resolve(DISCONNECTED);
         pending.clear();
         reject(new Error('closed'));
+        options.onClose?.();
         // Keep events flowing after a daemon restart without the user reloading the page.
         if (listeners.size > 0) {
           setTimeout(() => void connect().catch(() => undefined), retryMs);

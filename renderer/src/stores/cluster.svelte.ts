@@ -7,6 +7,8 @@ import { errorText } from '../lib/errors.js';
 class ClusterStore {
   status = $state<SwarmStatus | undefined>(undefined);
   error = $state<string | undefined>(undefined);
+  /** When the status on screen was read (ms since the epoch). */
+  updatedAt = $state<number | undefined>(undefined);
   private readonly listeners = new Set<(status: SwarmStatus) => void>();
   private started = false;
 
@@ -36,6 +38,7 @@ class ClusterStore {
 
   private set(status: SwarmStatus): void {
     this.status = status;
+    this.updatedAt = Date.now();
     for (const listener of this.listeners) listener(status);
   }
 

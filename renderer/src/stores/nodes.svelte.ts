@@ -9,6 +9,8 @@ class NodesStore {
   list = $state<readonly SwarmNode[] | undefined>(undefined);
   error = $state<string | undefined>(undefined);
   loading = $state(false);
+  /** When the list on screen was read (ms since the epoch): shown as its age once a refresh fails. */
+  updatedAt = $state<number | undefined>(undefined);
   private started = false;
   private inFlight: Promise<void> | undefined;
   private again = false;
@@ -49,6 +51,7 @@ class NodesStore {
           this.again = false;
           try {
             this.list = await api.nodeList();
+            this.updatedAt = Date.now();
             this.error = undefined;
           } catch (error) {
             this.error = errorText(error);

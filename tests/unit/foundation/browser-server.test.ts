@@ -1,4 +1,5 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,9 +108,60 @@ describe('browser mode: access', () => {
   });
 });
 
+/** A GET with any Host header (fetch won't send one of our choosing). */
+function getWithHost(target: string, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port: server.port, path: target, headers: { host } }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    }).once('error', reject);
+  });
+}
+
+describe('browser mode: one instance, one cookie, one host', () => {
+  it("names its cookie after its port, so other servers on 127.0.0.1 and other Skep instances don't share it", async () => {
+    const page = await fetch(server.url);
+    const cookie = page.headers.get('set-cookie') ?? '';
+    expect(cookie.startsWith(`skep_token_${server.port}=${server.token};`)).toBe(true);
+    // The old shared name, and another instance's name, prove nothing here.
+    for (const name of ['skep_token', `skep_token_${server.port + 1}`]) {
+      const asset = await fetch(`${base}/assets/app.js`, { headers: { cookie: `${name}=${server.token}` } });
+      expect(asset.status, name).toBe(401);
+    }
+    await expect(openSocket({ cookie: `skep_token=${server.token}` })).rejects.toThrow('HTTP 401');
+  });
+
+  it('answers only requests addressed to 127.0.0.1:PORT or localhost:PORT (421 otherwise, token or not)', async () => {
+    const target = `/?token=${server.token}`;
+    expect(await getWithHost(target, `127.0.0.1:${server.port}`)).toBe(200);
+    expect(await getWithHost(target, `localhost:${server.port}`)).toBe(200);
+    for (const host of [`evil.example:${server.port}`, 'localhost', `127.0.0.1:${server.port + 1}`, `rebind.127.0.0.1.nip.io:${server.port}`]) {
+      expect(await getWithHost(target, host), host).toBe(421);
+    }
+    await expect(openSocket({ host: `evil.example:${server.port}` }, `?token=${server.token}`)).rejects.toThrow('HTTP 421');
+  });
+
+  it("closes every page's socket when the node behind it goes away, so pages say so and reconnect", async () => {
+    let lost: (() => void) | undefined;
+    const watched = await startBrowserServer({ service, rendererDir: path.join(workDir, 'renderer'), watchService: (notify) => (lost = notify) });
+    try {
+      const ws = await new Promise<WebSocket>((resolve, reject) => {
+        const socket = new WebSocket(`ws://127.0.0.1:${watched.port}/api?token=${watched.token}`);
+        socket.once('open', () => resolve(socket));
+        socket.once('error', reject);
+      });
+      const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+      lost?.();
+      expect(await closed).toBe(1011);
+    } finally {
+      await watched.close();
+    }
+  });
+});
+
 describe('browser mode: the API over WebSocket', () => {
   it('answers a call with real facts', async () => {
-    const ws = await openSocket({ cookie: `skep_token=${server.token}` });
+    const ws = await openSocket({ cookie: `skep_token_${server.port}=${server.token}` });
     const reply = await call(ws, JSON.stringify({ id: 1, method: 'getSystemInfo', params: [] }));
     expect(reply.id).toBe(1);
     expect(reply.ok).toBe(true);
