@@ -50,7 +50,7 @@ export function clusterProtocol(side: ClusterSide): ProtocolServer {
       },
       'ca.renewNodeCertificate': async ({ csrPem }, caller) => ({ certPem: await manager().cluster.renewCertificate(caller.nodeId, csrPem) }),
       'raft.view': () => manager().raft.raftView(),
-      'dispatcher.tasks': (_body, caller) => manager().assignments(caller.nodeId),
+      'dispatcher.tasks': ({ known }, caller) => manager().assignments(caller.nodeId, known),
       'agent.taskLogs': async ({ taskId, ...options }) => {
         if (!side.taskLogs) throw skepError('TASK_NOT_ON_NODE', taskId);
         return { lines: await side.taskLogs(taskId, options) };

@@ -173,8 +173,14 @@ export const AssignedTask = z.strictObject({
 });
 export type AssignedTask = z.infer<typeof AssignedTask>;
 
-/** A node's complete set of assignments; `version` is the Raft index of the newest of them. */
-export const AssignmentSet = z.strictObject({ version: counter, tasks: z.array(AssignedTask).max(BOUNDS.tasksPerNode) });
+/**
+ * A node's complete set of assignments; `version` is the Raft index of the newest of them.
+ * `unchanged`: the set is the one the node said it has (`dispatcher.tasks`' `known`), so `tasks` is empty.
+ */
+export const AssignmentSet = z.strictObject({ version: counter, tasks: z.array(AssignedTask).max(BOUNDS.tasksPerNode), unchanged: z.literal(true).optional() });
+
+/** What a node says it holds: the version and size of the last set it was sent (together they change whenever the set does). */
+export const KnownAssignments = z.strictObject({ known: z.strictObject({ version: counter, tasks: counter }).optional() });
 export type AssignmentSet = z.infer<typeof AssignmentSet>;
 
 /** One status report of the agent (electron/agent/exec/types.ts TaskStatusReport). */
@@ -225,7 +231,7 @@ export const METHODS = {
     z.strictObject({ certPem: text(64 * 1024) }),
     'a node renews its own certificate; the role is the one the store wants for it',
   ),
-  'dispatcher.tasks': request('node', empty, AssignmentSet, 'a node asks for its own complete set of tasks (after each heartbeat and each change notification)'),
+  'dispatcher.tasks': request('node', KnownAssignments, AssignmentSet, 'a node asks for its own complete set of tasks (after each heartbeat and each change notification); one it already holds is not sent again'),
   'dispatcher.updateTaskStatus': request(
     'node',
     z.strictObject({ reports: z.array(TaskReport).min(1).max(BOUNDS.reportsPerBatch) }),
