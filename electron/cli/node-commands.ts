@@ -44,7 +44,7 @@ const ACCEPTED_FILTERS = new Set(['name', 'id', 'label', 'role', 'membership', '
 /**
  * `node ls -f`: the filters Docker's daemon applies (moby daemon/cluster/filters.go, swarmkit
  * controlapi ListNodes): name and id by prefix, role, membership, node.label on the node's
- * labels, label on the engine's labels (which Skep nodes don't report, so it matches none).
+ * labels, label on the engine's labels (as the node's agent reports them).
  */
 export function filterNodes(nodes: readonly SwarmNode[], filters: readonly (readonly [string, string])[]): SwarmNode[] {
   const by = new Map<string, string[]>();
@@ -67,7 +67,7 @@ export function filterNodes(nodes: readonly SwarmNode[], filters: readonly (read
       // Every node in Skep's store was accepted by a join token.
       any('membership', (m) => m === '' || m.toLowerCase() === 'accepted') &&
       (!by.has('node.label') || matchesLabels(node.spec.labels, by.get('node.label') ?? [])) &&
-      (!by.has('label') || matchesLabels({}, by.get('label') ?? [])),
+      (!by.has('label') || matchesLabels(node.description.engineLabels ?? {}, by.get('label') ?? [])),
   );
 }
 

@@ -205,6 +205,7 @@ export class SkepDaemon implements SkepService {
         platform: { os: info.os.platform, architecture: info.architecture },
         resources: { cpus: info.cpuCount, memoryBytes: info.memoryBytes },
         engineVersion: info.engine.available ? info.engine.version.slice(0, 64) : '',
+        ...(info.engine.available && info.engine.labels && Object.keys(info.engine.labels).length > 0 ? { engineLabels: info.engine.labels } : {}),
       };
       // The engine may start or be upgraded later; re-read it now and then.
       setTimeout(() => (this.description = undefined), 30_000).unref();

@@ -89,6 +89,11 @@ export const NodeDescription = z.strictObject({
   platform: z.strictObject({ os: text(64), architecture: text(64) }),
   resources: z.strictObject({ cpus: z.number().int().min(0).max(4096), memoryBytes: counter }),
   engineVersion: text(64),
+  /** The engine's labels (agent/exec/docker bounds them to 64 of 1 KiB each). */
+  engineLabels: z
+    .record(text(1024), text(1024))
+    .refine((labels) => Object.keys(labels).length <= 64, 'at most 64 engine labels')
+    .optional(),
 });
 
 /** What a node says about itself each heartbeat period. */
