@@ -308,7 +308,8 @@ export function serviceCommand(client: ClientFactory): Command {
         for (const line of await api.serviceLogs(ref, request)) write(line);
         return;
       }
-      await followLogs(api, ref, request, (lines) => lines.forEach(write));
+      // Until Ctrl-C (the connection closes and the daemon stops every follow) or the service is removed.
+      await api.followServiceLogs(ref, request, (lines) => lines.forEach(write));
     });
 
   service
@@ -325,11 +326,4 @@ export function serviceCommand(client: ClientFactory): Command {
     });
 
   return service;
-}
-
-/** `logs -f` needs the control socket's streaming call; the window's transports don't carry it. */
-async function followLogs(api: SkepApi, ref: string, request: { tail?: number; sinceSeconds?: number }, onLines: (lines: readonly ServiceLogLine[]) => void): Promise<void> {
-  const streaming = api as SkepApi & { followServiceLogs?: (ref: string, options: { tail?: number; sinceSeconds?: number }, onLines: (lines: readonly ServiceLogLine[]) => void) => Promise<void> };
-  if (!streaming.followServiceLogs) throw skepError('INTERNAL', 'this client cannot follow logs');
-  await streaming.followServiceLogs(ref, request, onLines);
 }

@@ -34,6 +34,9 @@ export const BOUNDS = {
   /** Log lines one task's answer carries, and the characters of one line. */
   logLines: 10_000,
   logLineChars: 16 * 1024,
+  /** Lines of one push while following a task's log; following streams per connection. */
+  logLinesPerPush: 500,
+  followsPerConnection: 64,
 } as const;
 
 const nodeId = z.string().regex(/^[0-9a-z]{25}$/, 'a node ID');
@@ -145,9 +148,12 @@ export const RaftView = z.strictObject({
 const empty = z.strictObject({});
 
 const taskId = z.string().regex(/^[0-9a-z]{25}$/, 'a task ID');
+/** A manager's name for one followed task log (random, per manager). */
+const streamId = z.string().regex(/^[0-9a-z]{1,64}$/, 'a stream ID');
 const agentState = z.enum(['NEW', 'PENDING', 'ASSIGNED', 'ACCEPTED', 'PREPARING', 'READY', 'STARTING', 'RUNNING', 'COMPLETE', 'SHUTDOWN', 'FAILED', 'REJECTED', 'REMOVE', 'ORPHANED']);
 const longText = z.string().max(4096);
 const list = <T extends z.ZodType>(item: T) => z.array(item).max(BOUNDS.listEntries);
+const LogLine = z.strictObject({ stream: z.enum(['stdout', 'stderr']), text: z.string().max(BOUNDS.logLineChars), timestamp: z.string().max(64).optional() });
 const port = z.strictObject({ protocol: z.enum(['tcp', 'udp']), targetPort: z.number().int().min(0).max(65535), publishedPort: z.number().int().min(0).max(65535) });
 
 /** A task as the dispatcher hands it to its node's agent (electron/agent/exec/types.ts AgentTask). */
@@ -246,11 +252,22 @@ export const METHODS = {
   'agent.taskLogs': request(
     'raft-member',
     z.strictObject({ taskId, tail: z.number().int().min(0).max(BOUNDS.logLines).optional(), sinceSeconds: counter.optional() }),
-    z.strictObject({
-      lines: z.array(z.strictObject({ stream: z.enum(['stdout', 'stderr']), text: z.string().max(BOUNDS.logLineChars), timestamp: text(64).optional() })).max(BOUNDS.logLines),
-    }),
+    z.strictObject({ lines: z.array(LogLine).max(BOUNDS.logLines) }),
     'a manager reads the log lines of a task the receiving node runs (service logs)',
   ),
+  'agent.followTaskLogs': request(
+    'raft-member',
+    z.strictObject({ streamId, taskId, tail: z.number().int().min(0).max(BOUNDS.logLines).optional(), sinceSeconds: counter.optional() }),
+    empty,
+    'a manager starts following a task the receiving node runs (service logs -f); lines come back as agent.taskLogLines on the same connection',
+  ),
+  /** Sent by a node on the connection a follow came in on, until the task's log ends or the manager stops it. */
+  'agent.taskLogLines': notify(
+    'node',
+    z.strictObject({ streamId, lines: z.array(LogLine).max(BOUNDS.logLinesPerPush), end: z.literal(true).optional() }),
+    'a node pushes lines of a task it runs to the manager that follows it; the manager takes them only for a stream it opened to that node',
+  ),
+  'agent.stopTaskLogs': notify('raft-member', z.strictObject({ streamId }), 'a manager stops following (its client went away)'),
   /** Sent by a manager to a node's live connection when that node's assignments change. */
   'dispatcher.assignmentsChanged': notify('raft-member', empty, 'a manager tells a node to fetch its tasks now rather than at the next heartbeat'),
   /** Sent by a manager to a node's live connection as its removal applies. */
