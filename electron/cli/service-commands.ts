@@ -145,11 +145,12 @@ export function filterServices(entries: readonly ServiceListEntry[], filters: re
 }
 
 /** One log line as `service logs` prints it: `<service>.<slot>.<task>@<node>    | text`, or bare with --raw. */
-export function logLineText(line: ServiceLogLine, o: { timestamps?: boolean; taskIds: boolean; trunc: boolean; raw?: boolean }): string {
+export function logLineText(line: ServiceLogLine, o: { timestamps?: boolean; taskIds: boolean; trunc: boolean; raw?: boolean; resolve?: boolean }): string {
   const text = o.timestamps && line.timestamp ? `${line.timestamp} ${line.text}` : line.text;
   if (o.raw) return text;
   const slot = line.slot > 0 ? String(line.slot) : line.nodeId;
-  const context = `${line.serviceName}.${slot}${o.taskIds ? `.${o.trunc ? line.taskId.slice(0, 12) : line.taskId}` : ''}@${line.hostname}`;
+  const node = o.resolve === false ? line.nodeId : line.hostname;
+  const context = `${line.serviceName}.${slot}${o.taskIds ? `.${o.trunc ? line.taskId.slice(0, 12) : line.taskId}` : ''}@${node}`;
   return `${context}    | ${text}`;
 }
 
@@ -161,6 +162,7 @@ interface LogFlags {
   trunc: boolean;
   raw?: boolean;
   follow?: boolean;
+  resolve: boolean;
 }
 
 export function serviceCommand(client: ClientFactory): Command {

@@ -84,3 +84,14 @@ describe('service inspect --format', () => {
     expect(Object.keys(json[0]['Spec'] as object)).toEqual(['Name', 'Labels', 'TaskTemplate', 'Mode', 'UpdateConfig', 'RollbackConfig', 'EndpointSpec']);
   });
 });
+
+describe('service logs lines', () => {
+  it('carry Docker\'s prefix, shortened task IDs unless --no-trunc, node IDs with --no-resolve, bare with --raw', async () => {
+    const { logLineText } = await import('../../../electron/cli/service-commands.js');
+    const line = { taskId: 'k'.repeat(25), serviceName: 'web', slot: 2, nodeId: 'n'.repeat(25), hostname: 'pi-1', stream: 'stdout' as const, text: 'hello', timestamp: '2026-11-29T00:00:00.000000001Z' };
+    expect(logLineText(line, { taskIds: true, trunc: true })).toBe(`web.2.${'k'.repeat(12)}@pi-1    | hello`);
+    expect(logLineText(line, { taskIds: true, trunc: false, resolve: false })).toBe(`web.2.${'k'.repeat(25)}@${'n'.repeat(25)}    | hello`);
+    expect(logLineText(line, { taskIds: false, trunc: true, timestamps: true })).toBe('web.2@pi-1    | 2026-11-29T00:00:00.000000001Z hello');
+    expect(logLineText(line, { taskIds: true, trunc: true, raw: true })).toBe('hello');
+  });
+});
