@@ -100,6 +100,11 @@ export const METHOD_PARAMS: { readonly [M in MethodName]: z.ZodType<MethodParams
 };
 
 /** A WebSocket request frame (see wire.ts). Bounded so one frame can't ask for unbounded work. */
+/** The streaming calls' parameters (without the sink and signal the transport supplies). */
+export const STREAM_PARAMS = {
+  followServiceLogs: METHOD_PARAMS.serviceLogs,
+} as const;
+
 export const requestFrame = z.object({
   id: z.number().int().nonnegative(),
   method: z.string().min(1).max(100),

@@ -121,6 +121,21 @@ export function isMethodName(value: unknown): value is MethodName {
   return typeof value === 'string' && (METHOD_NAMES as readonly string[]).includes(value);
 }
 
+/**
+ * Calls whose answer comes in parts until it ends or the caller goes away. Only the control socket
+ * carries them (chunk frames of shared/wire.ts); the call is ended when its connection closes.
+ */
+export interface SkepStreams {
+  /** `service logs --follow`: lines as the tasks write them, new tasks included, until the service is removed. */
+  followServiceLogs(service: string, options: { tail?: number; sinceSeconds?: number }, onLines: (lines: ServiceLogLine[]) => void, signal: AbortSignal): Promise<void>;
+}
+
+export type StreamMethodName = keyof SkepStreams;
+
+export function isStreamMethodName(value: unknown): value is StreamMethodName {
+  return value === 'followServiceLogs';
+}
+
 /** What the node pushes without being asked. */
 export interface SkepEvents {
   'system.info': SystemInfo;

@@ -20,8 +20,8 @@ export interface PlacementNode {
   readonly resources: { readonly nanoCpus: number; readonly memoryBytes: number };
 }
 
-/** A PlacementNode from the API's node view (engine labels aren't reported yet). */
-export function placementNodeFromSwarmNode(node: Pick<SwarmNode, 'id' | 'description' | 'role' | 'spec' | 'status'>, engineLabels: Readonly<Record<string, string>> = {}): PlacementNode {
+/** A PlacementNode from the API's node view; engine labels are what the node's agent reported of its Docker Engine. */
+export function placementNodeFromSwarmNode(node: Pick<SwarmNode, 'id' | 'description' | 'role' | 'spec' | 'status'>, engineLabels: Readonly<Record<string, string>> = node.description.engineLabels ?? {}): PlacementNode {
   return {
     id: node.id,
     hostname: node.description.hostname,

@@ -253,6 +253,87 @@ export const ERROR_CATALOG = {
     'service mode change is not allowed'),
   SERVICE_RENAME: entry(false, () =>
     'renaming services is not supported'),
+  // Flag values as docker/cli and Go's parsers refuse them (the part after `invalid argument "V" for "--flag" flag: `).
+  GO_DURATION_INVALID: entry(false, (value: string) =>
+    `time: invalid duration "${value}"`),
+  GO_DURATION_MISSING_UNIT: entry(false, (value: string) =>
+    `time: missing unit in duration "${value}"`),
+  GO_DURATION_UNKNOWN_UNIT: entry(false, (unit: string, value: string) =>
+    `time: unknown unit "${unit}" in duration "${value}"`),
+  DURATION_NEGATIVE: entry(false, () =>
+    'duration cannot be negative'),
+  GO_PARSE_NUMBER: entry(false, (parser: 'ParseUint' | 'ParseInt' | 'ParseFloat', value: string, reason: 'invalid syntax' | 'value out of range') =>
+    `strconv.${parser}: parsing "${value}": ${reason}`),
+  CPUS_NOT_RATIONAL: entry(false, (value: string) =>
+    `failed to parse ${value} as a rational number`),
+  CPUS_TOO_PRECISE: entry(false, () =>
+    'value is too precise'),
+  SIZE_INVALID: entry(false, (value: string) =>
+    `invalid size: '${value}'`),
+  ENV_INVALID: entry(false, (value: string) =>
+    `invalid environment variable: ${value}`),
+  LABEL_INVALID: entry(false, (value: string) =>
+    `invalid label '${value}': empty name`),
+  LABEL_WHITESPACE: entry(false, (key: string) =>
+    `label '${key}' contains whitespaces`),
+  MOUNT_OPTION_WHITESPACE: entry(false, (key: string, field: string) =>
+    `invalid option '${key}' in '${field}': option should not have whitespace`),
+  MOUNT_VALUE_WHITESPACE: entry(false, (key: string, field: string) =>
+    `invalid value for '${key}' in '${field}': value should not have whitespace`),
+  PLACEMENT_PREFERENCE_FORMAT: entry(false, () =>
+    'placement preference must be of the format "<strategy>=<arg>"'),
+  MOUNT_VALUE_EMPTY: entry(false, () =>
+    'value is empty'),
+  MOUNT_FIELD_NOT_PAIR: entry(false, (field: string) =>
+    `invalid field '${field}' must be a key=value pair`),
+  MOUNT_FIELD_VALUE_EMPTY: entry(false, (key: string) =>
+    `invalid value for '${key}': value is empty`),
+  MOUNT_OPTION_UNKNOWN: entry(false, (key: string, field: string) =>
+    `unknown option '${key}' in '${field}'`),
+  MOUNT_BOOL_INVALID: entry(false, (key: string, value: string) =>
+    `invalid value for '${key}': invalid boolean value ("${value}"): must be one of "true", "1", "false", or "0" (default "true")`),
+  MOUNT_TYPE_REQUIRED: entry(false, () =>
+    'type is required'),
+  MOUNT_TYPE_INVALID: entry(false, (type: string) =>
+    `invalid MountType: "${type}"`),
+  MOUNT_TYPE_UNSUPPORTED: entry(false, (type: string) =>
+    `mount type "${type}" is not supported by Skep: use type=bind or type=volume`),
+  MOUNT_DUPLICATE_TARGET: entry(false, () =>
+    'duplicate mount target'),
+  HEALTHCHECK_CONFLICT: entry(false, () =>
+    '--no-healthcheck conflicts with --health-* options'),
+  SERVICE_MODE_UNKNOWN: entry(false, (mode: string) =>
+    `unknown mode: ${mode}, only replicated and global supported`),
+  SERVICE_REPLICAS_GLOBAL: entry(false, () =>
+    'replicas can only be used with replicated or replicated-job mode'),
+  SERVICE_UPDATE_REPLICAS_GLOBAL: entry(false, () =>
+    'replicas can only be used with replicated mode'),
+  SERVICE_ROLLBACK_WITH_FLAGS: entry(false, () =>
+    'other flags may not be combined with --rollback'),
+  UPDATE_FAILURE_ACTION_INVALID: entry(false, (action: string) =>
+    `unrecognized update failure action ${action}`),
+  UPDATE_ORDER_INVALID: entry(false, (order: string) =>
+    `unrecognized update order ${order}`),
+  RESTART_CONDITION_INVALID: entry(false, (condition: string) =>
+    `invalid RestartCondition: "${condition}"`),
+  LOGS_TAIL_INVALID: entry(false, (value: string) =>
+    `invalid value for "tail": ${value}`),
+  PORT_FIELD_INVALID: entry(false, (field: string) =>
+    `invalid field: ${field}`),
+  PORT_FIELD_KEY_INVALID: entry(false, (key: string) =>
+    `invalid field key: ${key}`),
+  PORT_PROTOCOL_INVALID: entry(false, (value: string) =>
+    `invalid protocol value '${value}'`),
+  PORT_MODE_INVALID: entry(false, (value: string) =>
+    `invalid publish mode value (${value}): must be either 'ingress' or 'host'`),
+  PORT_MODE_INGRESS: entry(false, () =>
+    "invalid publish mode value (ingress): Skep publishes ports in host mode only (mode=host)"),
+  PORT_NUMBER_INVALID: entry(false, (field: 'target' | 'published', value: string, reason: 'invalid syntax' | 'value out of range') =>
+    `invalid ${field} port (${value}): value must be an integer: ${reason}`),
+  PORT_TARGET_MISSING: entry(false, () =>
+    "missing mandatory field 'target'"),
+  PORT_SPEC_INVALID: entry(false, (value: string) =>
+    `invalid containerPort: ${value}`),
   // Adding machines over SSH (texts as OpenSSH's where it has one).
   SSH_UNREACHABLE: entry(false, (address: string, reason: string) =>
     `ssh: connect to host ${address}: ${reason}`),

@@ -28,10 +28,11 @@ const resources = z.strictObject({ nanoCpus: count.default(0), memoryBytes: coun
 const updateConfig = z.strictObject({
   parallelism: count.min(0).default(DEFAULT_UPDATE_CONFIG.parallelism),
   delayMs: durationMs.default(DEFAULT_UPDATE_CONFIG.delayMs),
-  failureAction: z.enum(['pause', 'continue', 'rollback']).default(DEFAULT_UPDATE_CONFIG.failureAction),
+  // Free strings in the shape: an unknown one gets Docker's own refusal from the checks below.
+  failureAction: z.string().max(100).default(DEFAULT_UPDATE_CONFIG.failureAction),
   monitorMs: durationMs.default(DEFAULT_UPDATE_CONFIG.monitorMs),
   maxFailureRatio: z.number().default(DEFAULT_UPDATE_CONFIG.maxFailureRatio),
-  order: z.enum(['stop-first', 'start-first']).default(DEFAULT_UPDATE_CONFIG.order),
+  order: z.string().max(100).default(DEFAULT_UPDATE_CONFIG.order),
 });
 
 const port = z.strictObject({
@@ -49,7 +50,7 @@ const taskTemplate = z.strictObject({
     env: z.array(text).max(MAX_LIST).default([]),
     labels: labels.default({}),
     mounts: z
-      .array(z.strictObject({ type: z.enum(['bind', 'volume']), source: text.default(''), target: text.min(1), readOnly: z.boolean().default(false) }))
+      .array(z.strictObject({ type: z.string().max(100), source: text.default(''), target: text.min(1), readOnly: z.boolean().default(false) }))
       .max(MAX_LIST)
       .default([]),
     healthcheck: z
@@ -69,7 +70,7 @@ const taskTemplate = z.strictObject({
     .default({ limits: { nanoCpus: 0, memoryBytes: 0 }, reservations: { nanoCpus: 0, memoryBytes: 0 } }),
   restartPolicy: z
     .strictObject({
-      condition: z.enum(['none', 'on-failure', 'any']).default(DEFAULT_RESTART_POLICY.condition),
+      condition: z.string().max(100).default(DEFAULT_RESTART_POLICY.condition),
       delayMs: durationMs.default(DEFAULT_RESTART_POLICY.delayMs),
       maxAttempts: count.min(0).default(DEFAULT_RESTART_POLICY.maxAttempts),
       windowMs: durationMs.default(DEFAULT_RESTART_POLICY.windowMs),
@@ -131,6 +132,22 @@ function checkResources(r: Resources): Check {
   return null;
 }
 
+/** What moby's daemon refuses while it converts a spec for swarmkit (daemon/cluster/convert), before swarmkit's checks. */
+function checkConversion(spec: ServiceSpec): Check {
+  for (const mount of spec.taskTemplate.container.mounts) {
+    if (mount.type !== 'bind' && mount.type !== 'volume') return fail(['tmpfs', 'npipe', 'cluster', 'image'].includes(mount.type) ? 'MOUNT_TYPE_UNSUPPORTED' : 'MOUNT_TYPE_INVALID', mount.type);
+  }
+  const condition: string = spec.taskTemplate.restartPolicy.condition;
+  if (!['none', 'on-failure', 'any'].includes(condition)) return fail('RESTART_CONDITION_INVALID', condition);
+  for (const config of [spec.updateConfig, spec.rollbackConfig]) {
+    const action: string = config.failureAction;
+    const order: string = config.order;
+    if (!['pause', 'continue', 'rollback'].includes(action)) return fail('UPDATE_FAILURE_ACTION_INVALID', action);
+    if (!['stop-first', 'start-first'].includes(order)) return fail('UPDATE_ORDER_INVALID', order);
+  }
+  return null;
+}
+
 function checkUpdate(u: UpdateConfig): Check {
   if (u.delayMs < 0) return fail('SERVICE_UPDATE_DELAY_NEGATIVE');
   if (u.monitorMs < 0) return fail('SERVICE_UPDATE_MONITOR_NEGATIVE');
@@ -146,6 +163,8 @@ function checkPort(field: 'target' | 'published', value: number, min: number): C
 
 /** Swarm's checks in swarmkit's order (validateServiceSpec): annotations, task spec, mode, update, endpoint. */
 function checkSpec(spec: ServiceSpec): Check {
+  const conversion = checkConversion(spec);
+  if (conversion) return conversion;
   if (spec.name === '') return fail('SERVICE_NAME_REQUIRED');
   if (!DNS_NAME.test(spec.name)) return fail('SERVICE_NAME_INVALID');
   if (spec.name.length > 63) return fail('SERVICE_NAME_TOO_LONG');

@@ -11,7 +11,16 @@ export interface OperatingSystem {
 }
 
 export type EngineStatus =
-  | { readonly available: true; readonly version: string; readonly apiVersion: string; readonly os: string; readonly arch: string; readonly endpoint: string }
+  | {
+      readonly available: true;
+      readonly version: string;
+      readonly apiVersion: string;
+      readonly os: string;
+      readonly arch: string;
+      readonly endpoint: string;
+      /** The engine's own labels (`dockerd --label k=v`), for `engine.labels.*` constraints. */
+      readonly labels?: Readonly<Record<string, string>>;
+    }
   | { readonly available: false; readonly endpoint: string; readonly reason: string };
 
 /** One address of this machine, to offer as a listen or advertise address. */
@@ -48,6 +57,8 @@ export interface NodeDescription {
   readonly resources: { readonly cpus: number; readonly memoryBytes: number };
   /** Docker Engine version, or '' when no engine answers. */
   readonly engineVersion: string;
+  /** The Docker Engine's labels (`engine.labels.*` in constraints); absent when it has none or no engine answers. */
+  readonly engineLabels?: Readonly<Record<string, string>>;
 }
 
 /** One machine in the swarm, as `skep node inspect` shows it. */

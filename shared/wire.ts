@@ -16,6 +16,19 @@ export interface EventFrame {
 
 export type ServerFrame = ReplyFrame | EventFrame;
 
-export function isEventFrame(frame: ServerFrame): frame is EventFrame {
+export function isEventFrame(frame: ServerFrame | ChunkFrame): frame is EventFrame {
   return 'event' in frame;
+}
+
+/** One part of a streaming call's answer (shared/api.ts SkepStreams); its reply frame ends it. Control socket only. */
+export interface ChunkFrame {
+  readonly id: number;
+  readonly chunk: unknown;
+}
+
+/** What the control socket sends: the WebSocket's frames plus streaming calls' chunks. */
+export type ControlFrame = ServerFrame | ChunkFrame;
+
+export function isChunkFrame(frame: ControlFrame): frame is ChunkFrame {
+  return 'chunk' in frame;
 }

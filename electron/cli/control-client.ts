@@ -1,23 +1,30 @@
 // The CLI's side of the control socket: a SkepClient whose calls go to the local daemon.
 import net from 'node:net';
-import type { EventListener, MethodName, Reply, SkepClient } from '../../shared/api.js';
+import type { EventListener, MethodName, Reply, SkepClient, SkepStreams } from '../../shared/api.js';
 import { createClient } from '../../shared/client.js';
-import { skepError } from '../../shared/errors.js';
-import { isEventFrame, type ServerFrame } from '../../shared/wire.js';
+import { SkepError, skepError } from '../../shared/errors.js';
+import type { ServiceLogLine } from '../../shared/services.js';
+import { isChunkFrame, isEventFrame, type ControlFrame } from '../../shared/wire.js';
 import { controlPath } from '../server/control-socket.js';
 import { checkControlSocket } from '../server/private-socket.js';
 
 export interface ControlClient extends SkepClient {
+  /** A streaming call; it ends with the daemon's reply, or when this client closes. */
+  followServiceLogs(service: string, options: { tail?: number; sinceSeconds?: number }, onLines: (lines: ServiceLogLine[]) => void): Promise<void>;
   close(): void;
   /** Called each time an open connection to the daemon is lost (the daemon stopped or died). */
   onDisconnect(listener: () => void): () => void;
 }
+
+/** The parameters a streaming call sends (its sink and signal stay on this side). */
+type StreamParams<M extends keyof SkepStreams> = Parameters<SkepStreams[M]> extends [...infer P, unknown, unknown] ? P : never;
 
 export function connectControl(address: string): ControlClient {
   const socketPath = controlPath(address);
   let socket: net.Socket | undefined;
   let ready: Promise<net.Socket> | undefined;
   const pending = new Map<number, (reply: Reply) => void>();
+  const chunkSinks = new Map<number, (chunk: unknown) => void>();
   const listeners = new Set<EventListener>();
   const disconnectListeners = new Set<() => void>();
   let nextId = 1;
@@ -54,13 +61,16 @@ export function connectControl(address: string): ControlClient {
         buffered += chunk.toString('utf8');
         let newline: number;
         while ((newline = buffered.indexOf('\n')) >= 0) {
-          const frame = JSON.parse(buffered.slice(0, newline)) as ServerFrame;
+          const frame = JSON.parse(buffered.slice(0, newline)) as ControlFrame;
           buffered = buffered.slice(newline + 1);
           if (isEventFrame(frame)) {
             for (const listener of listeners) listener(frame.event);
+          } else if (isChunkFrame(frame)) {
+            chunkSinks.get(frame.id)?.(frame.chunk);
           } else if (frame.id !== null) {
             pending.get(frame.id)?.(frame);
             pending.delete(frame.id);
+            chunkSinks.delete(frame.id);
           }
         }
       });
@@ -73,6 +83,7 @@ export function connectControl(address: string): ControlClient {
         const lost: Reply = { ok: false, error: skepError('DAEMON_UNREACHABLE', address).toEnvelope() };
         for (const resolvePending of pending.values()) resolvePending(lost);
         pending.clear();
+        chunkSinks.clear();
         if (wasOpen) for (const listener of disconnectListeners) listener();
       });
     });
@@ -93,7 +104,20 @@ export function connectControl(address: string): ControlClient {
       return () => listeners.delete(listener);
     },
   });
+  async function stream<M extends keyof SkepStreams>(method: M, params: StreamParams<M>, onChunk: (chunk: unknown) => void): Promise<void> {
+    const connected = await connect();
+    const id = nextId++;
+    const reply = await new Promise<Reply>((resolve) => {
+      pending.set(id, resolve);
+      chunkSinks.set(id, onChunk);
+      connected.write(JSON.stringify({ id, method, params }) + '\n');
+    });
+    if (!reply.ok) throw SkepError.fromEnvelope(reply.error);
+  }
+
   return Object.assign(client, {
+    followServiceLogs: (service: string, options: { tail?: number; sinceSeconds?: number }, onLines: (lines: ServiceLogLine[]) => void) =>
+      stream('followServiceLogs', [service, options], (chunk) => onLines(chunk as ServiceLogLine[])),
     close: () => {
       disconnectListeners.clear();
       socket?.destroy();

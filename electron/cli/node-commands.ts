@@ -9,7 +9,7 @@ import { dockerNode, NODE_LISTING, NODE_PRETTY_TEMPLATE, nodePrettyContext, node
 import { PRETTY_FORMAT_KEY } from './format/formatter.js';
 import { cliError, print } from './output.js';
 import { managerChangeNote, plannedManagerChange } from './quorum-note.js';
-import { formatTaskTable } from './service-commands.js';
+import { collectFilter as collectTaskFilter, filteredTasks, nodeNames, printTasks } from './service-commands.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -45,7 +45,7 @@ const ACCEPTED_FILTERS = new Set(['name', 'id', 'label', 'role', 'membership', '
 /**
  * `node ls -f`: the filters Docker's daemon applies (moby daemon/cluster/filters.go, swarmkit
  * controlapi ListNodes): name and id by prefix, role, membership, node.label on the node's
- * labels, label on the engine's labels (which Skep nodes don't report, so it matches none).
+ * labels, label on the engine's labels (as the node's agent reports them).
  */
 export function filterNodes(nodes: readonly SwarmNode[], filters: readonly (readonly [string, string])[]): SwarmNode[] {
   const by = new Map<string, string[]>();
@@ -68,7 +68,7 @@ export function filterNodes(nodes: readonly SwarmNode[], filters: readonly (read
       // Every node in Skep's store was accepted by a join token.
       any('membership', (m) => m === '' || m.toLowerCase() === 'accepted') &&
       (!by.has('node.label') || matchesLabels(node.spec.labels, by.get('node.label') ?? [])) &&
-      (!by.has('label') || matchesLabels({}, by.get('label') ?? [])),
+      (!by.has('label') || matchesLabels(node.description.engineLabels ?? {}, by.get('label') ?? [])),
   );
 }
 
@@ -159,19 +159,24 @@ export function nodeCommand(client: ClientFactory): Command {
 
   node
     .command('ps')
+    .usage('[OPTIONS] [NODE...]')
     .description('List tasks running on one or more nodes, defaults to current node')
     .argument('[node...]', 'node IDs, ID prefixes or hostnames ("self" is this node)')
-    .option('-q, --quiet', 'Only display task IDs')
+    .option('-f, --filter <filter>', 'Filter output based on conditions provided', collectTaskFilter, [])
+    .option('--format <string>', 'Pretty-print tasks using a Go template')
+    .option('--no-resolve', 'Do not map IDs to Names')
     .option('--no-trunc', 'Do not truncate output')
-    .action(async (refs: string[], options: { quiet?: boolean; trunc: boolean }) => {
+    .option('-q, --quiet', 'Only display task IDs')
+    .action(async (refs: string[], options: { quiet?: boolean; trunc: boolean; resolve: boolean; format?: string; filter: [string, string][] }) => {
       const api = client();
-      const nodes = await api.nodeList();
-      const status = await api.getSwarmStatus();
-      const self = status.state === 'active' ? status.nodeId : '';
-      const wanted = (refs.length > 0 ? refs : ['self']).map((ref) => (ref === 'self' ? self : ref));
-      const tasks = await api.taskList({ nodes: wanted });
-      if (options.quiet) return print(tasks.map((t) => t.id).join('\n'));
-      print(formatTaskTable(tasks, new Map(nodes.map((n) => [n.id, n.description.hostname])), { noTrunc: !options.trunc }));
+      // Each node must exist (Docker's CLI inspects every one first); `self` is this node.
+      const nodes = await Promise.all((refs.length > 0 ? refs : ['self']).map((ref) => api.nodeInspect(ref)));
+      const tasks = await filteredTasks(api, { nodes: nodes.map((n) => n.id) }, options.filter);
+      printTasks(tasks, options.resolve ? await nodeNames(api) : new Map(), {
+        ...(options.quiet ? { quiet: true } : {}),
+        ...(options.format !== undefined ? { format: options.format } : {}),
+        trunc: options.trunc,
+      });
     });
 
   node

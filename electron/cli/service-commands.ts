@@ -1,147 +1,17 @@
-// `skep service …`: create, ls, ps, inspect, scale, update, rm — Docker's flags, columns, texts and
-// progress output ("overall progress: N out of M tasks", "verify: Service … converged").
-import { Command, InvalidArgumentError, Option } from 'commander';
+// `skep service …`: create, ls, ps, inspect, scale, update, rollback, rm, logs — Docker's flags
+// (service-flags.ts), columns and --format (format/docker-service.ts), texts and progress output
+// ("overall progress: N out of M tasks", "verify: Service … converged").
+import { Command } from 'commander';
 import type { SkepApi } from '../../shared/api.js';
-import type { ServiceSpecInput } from '../../shared/service-schema.js';
-import { taskName, type PortConfig, type Service, type ServiceSpec, type Task, type TaskState } from '../../shared/services.js';
+import { skepError } from '../../shared/errors.js';
+import type { ServiceListEntry, ServiceLogLine, Task, TaskFilter, TaskState } from '../../shared/services.js';
 import type { ClientFactory } from './client-factory.js';
-import { print, table } from './output.js';
-
-// ---- Docker's value syntaxes ----
-
-const DURATION_UNITS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Go's time.ParseDuration ("5s", "1m30s", "100ms") in milliseconds. */
-export function parseDuration(value: string): number {
-  const parts = [...value.matchAll(/(-?\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)];
-  if (value === '0') return 0;
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== value) throw new InvalidArgumentError(`time: invalid duration "${value}"`);
-  return Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * DURATION_UNITS[p[2]!]!, 0));
-}
-
-/** Docker's RAMInBytes ("64m", "1g", "512MiB"). */
-export function parseBytes(value: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b)?$/i.exec(value.trim());
-  if (!match) throw new InvalidArgumentError(`invalid size: '${value}'`);
-  const power = ['', 'k', 'm', 'g', 't', 'p'].indexOf(match[2]!.toLowerCase());
-  return Math.round(Number(match[1]) * 1024 ** power);
-}
-
-function parseCpus(value: string): number {
-  const cpus = Number(value);
-  if (!Number.isFinite(cpus) || cpus < 0) throw new InvalidArgumentError(`invalid argument "${value}" for "--limit-cpu" flag: failed to parse ${value} as a rational number`);
-  return Math.round(cpus * 1e9);
-}
-
-function nonNegativeInteger(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`invalid argument "${value}": strconv.ParseUint: parsing "${value}": invalid syntax`);
-  return n;
-}
-
-/** `--publish published=8080,target=80[,protocol=udp][,mode=host]` or `8080:80[/udp]`. */
-export function parsePort(value: string): PortConfig {
-  let published = 0;
-  let target = 0;
-  let protocol: PortConfig['protocol'] = 'tcp';
-  if (value.includes('=')) {
-    for (const field of value.split(',')) {
-      const [key, raw = ''] = field.split('=', 2);
-      if (key === 'published') published = Number(raw);
-      else if (key === 'target') target = Number(raw);
-      else if (key === 'protocol' && (raw === 'tcp' || raw === 'udp' || raw === 'sctp')) protocol = raw;
-      else if (key === 'mode' && raw === 'host') continue;
-      else if (key === 'mode') throw new InvalidArgumentError(`invalid publish mode value (${raw}): Skep publishes ports in host mode only`);
-      else throw new InvalidArgumentError(`invalid field key ${key}`);
-    }
-  } else {
-    const match = /^(?:(\d+):)?(\d+)(?:\/(tcp|udp|sctp))?$/.exec(value);
-    if (!match) throw new InvalidArgumentError(`invalid port format: ${value}`);
-    published = Number(match[1] ?? 0);
-    target = Number(match[2]);
-    protocol = (match[3] as PortConfig['protocol'] | undefined) ?? 'tcp';
-  }
-  if (!target) throw new InvalidArgumentError('missing mandatory field "target"');
-  return { protocol, targetPort: target, publishedPort: published, publishMode: 'host' };
-}
-
-function keyValues(entries: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const entry of entries) {
-    const at = entry.indexOf('=');
-    out[at < 0 ? entry : entry.slice(0, at)] = at < 0 ? '' : entry.slice(at + 1);
-  }
-  return out;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-function collectPorts(value: string, previous: PortConfig[]): PortConfig[] {
-  return [...previous, parsePort(value)];
-}
-
-// ---- tables ----
-
-const shortId = (id: string, noTrunc = false): string => (noTrunc ? id : id.slice(0, 12));
-const capital = (state: string): string => state.charAt(0).toUpperCase() + state.slice(1);
-
-function portsText(ports: readonly PortConfig[]): string {
-  return ports.map((p) => `*:${p.publishedPort}->${p.targetPort}/${p.protocol}`).join(', ');
-}
-
-function replicasText(service: Service, running: number, desired: number): string {
-  const max = service.spec.taskTemplate.placement.maxReplicas;
-  return `${running}/${desired}${max > 0 && service.spec.mode.kind === 'replicated' ? ` (max ${max} per node)` : ''}`;
-}
-
-/** Go's units.HumanDuration, as Docker's "Running 2 minutes ago". */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.floor(ms / 60_000);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.floor(ms / 3_600_000 + 0.5);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(ms / 3_600_000 / 24 / 365)} years`;
-}
-
-export function formatTaskTable(tasks: readonly Task[], hostnames: ReadonlyMap<string, string>, options: { noTrunc?: boolean; now?: number } = {}): string {
-  const now = options.now ?? Date.now();
-  let previousName = '';
-  const rows = tasks.map((task) => {
-    const name = taskName(task);
-    const history = name === previousName;
-    previousName = name;
-    const err = task.status.err;
-    const shownErr = err === '' ? '' : `"${options.noTrunc || err.length <= 29 ? err : err.slice(0, 28) + '…'}"`;
-    return [
-      shortId(task.id, options.noTrunc),
-      history ? ` \\_ ${name}` : name,
-      task.spec.container.image,
-      hostnames.get(task.nodeId) ?? task.nodeId,
-      capital(task.desiredState),
-      `${capital(task.status.state)} ${humanDuration(now - Date.parse(task.status.timestamp)).replace(/^Less than a second$/, 'less than a second')} ago`,
-      shownErr,
-      portsText(task.status.portStatus ?? []),
-    ];
-  });
-  return table(['ID', 'NAME', 'IMAGE', 'NODE', 'DESIRED STATE', 'CURRENT STATE', 'ERROR', 'PORTS'], rows);
-}
-
-/** Newest task of a slot first, older ones under it (Docker's ps order). */
-function psOrder(tasks: readonly Task[]): Task[] {
-  return [...tasks].sort((a, b) =>
-    a.serviceName.localeCompare(b.serviceName) || a.slot - b.slot || a.nodeId.localeCompare(b.nodeId) || b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
-}
+import { FORMAT_HELP, INSPECT_FORMAT_HELP, printInspect, printListing } from './format/command-output.js';
+import { dockerService, SERVICE_LISTING, serviceRow, TASK_LISTING, taskPrintOrder, taskRows } from './format/docker-service.js';
+import { formatList, isTableFormat, TABLE_FORMAT_KEY } from './format/formatter.js';
+import { cliError, print } from './output.js';
+import { addCreateFlags, addUpdateFlags, checkRollbackAlone, createSpec, updateSpec, type CreateFlags, type UpdateFlags } from './service-flags.js';
+import { durationFlag } from './service-values.js';
 
 // ---- progress ----
 
@@ -162,7 +32,7 @@ async function showProgress(api: SkepApi, ref: string, label: string): Promise<v
     const service = await api.serviceInspect(ref);
     const tasks = (await api.taskList({ services: [service.id] })).filter((t) => t.desiredState === 'running' || t.desiredState === 'ready');
     const slots = new Map<number | string, Task>();
-    for (const task of psOrder(tasks)) if (!slots.has(task.slot || task.nodeId)) slots.set(task.slot || task.nodeId, task);
+    for (const task of taskPrintOrder(tasks)) if (!slots.has(task.slot || task.nodeId)) slots.set(task.slot || task.nodeId, task);
     const desired = service.spec.mode.kind === 'replicated' ? service.spec.mode.replicas : slots.size;
     // A task is up to date when it runs the service's task template (a scale changes the spec version, not the tasks).
     const template = JSON.stringify(service.spec.taskTemplate);
@@ -196,114 +66,103 @@ async function showProgress(api: SkepApi, ref: string, label: string): Promise<v
 
 // ---- the commands ----
 
-interface CreateOptions {
-  name?: string;
-  replicas?: number;
-  mode: 'replicated' | 'global';
-  constraint: string[];
-  placementPref: string[];
-  env: string[];
-  label: string[];
-  containerLabel: string[];
-  publish: PortConfig[];
-  restartCondition?: 'none' | 'on-failure' | 'any';
-  restartDelay?: number;
-  restartMaxAttempts?: number;
-  restartWindow?: number;
-  limitCpu?: number;
-  limitMemory?: number;
-  reserveCpu?: number;
-  reserveMemory?: number;
-  replicasMaxPerNode?: number;
-  updateParallelism?: number;
-  updateDelay?: number;
-  updateOrder?: 'stop-first' | 'start-first';
-  updateFailureAction?: 'pause' | 'continue' | 'rollback';
-  updateMonitor?: number;
-  stopGracePeriod?: number;
-  entrypoint?: string;
-  hostname?: string;
-  detach?: boolean;
-  quiet?: boolean;
-}
-
-function specFromFlags(image: string, args: readonly string[], o: CreateOptions): ServiceSpecInput {
-  return {
-    name: o.name ?? '',
-    labels: keyValues(o.label),
-    mode: o.mode === 'global' ? { kind: 'global' } : { kind: 'replicated', replicas: o.replicas ?? 1 },
-    taskTemplate: {
-      container: {
-        image,
-        args: [...args],
-        ...(o.entrypoint ? { command: o.entrypoint.split(' ').filter(Boolean) } : {}),
-        env: o.env,
-        labels: keyValues(o.containerLabel),
-        ...(o.stopGracePeriod !== undefined ? { stopGracePeriodMs: o.stopGracePeriod } : {}),
-        ...(o.hostname ? { hostname: o.hostname } : {}),
-      },
-      resources: {
-        limits: { nanoCpus: o.limitCpu ?? 0, memoryBytes: o.limitMemory ?? 0 },
-        reservations: { nanoCpus: o.reserveCpu ?? 0, memoryBytes: o.reserveMemory ?? 0 },
-      },
-      restartPolicy: {
-        ...(o.restartCondition ? { condition: o.restartCondition } : {}),
-        ...(o.restartDelay !== undefined ? { delayMs: o.restartDelay } : {}),
-        ...(o.restartMaxAttempts !== undefined ? { maxAttempts: o.restartMaxAttempts } : {}),
-        ...(o.restartWindow !== undefined ? { windowMs: o.restartWindow } : {}),
-      },
-      placement: {
-        constraints: o.constraint,
-        preferences: o.placementPref.map((p) => ({ spread: p.replace(/^spread=/, '') })),
-        maxReplicas: o.replicasMaxPerNode ?? 0,
-      },
-    },
-    updateConfig: {
-      ...(o.updateParallelism !== undefined ? { parallelism: o.updateParallelism } : {}),
-      ...(o.updateDelay !== undefined ? { delayMs: o.updateDelay } : {}),
-      ...(o.updateOrder ? { order: o.updateOrder } : {}),
-      ...(o.updateFailureAction ? { failureAction: o.updateFailureAction } : {}),
-      ...(o.updateMonitor !== undefined ? { monitorMs: o.updateMonitor } : {}),
-    },
-    endpointSpec: { ports: o.publish },
-  };
-}
-
-function addCreateFlags(command: Command): Command {
-  return command
-    .option('--name <string>', 'Service name')
-    .option('--replicas <uint>', 'Number of tasks', nonNegativeInteger)
-    .addOption(new Option('--mode <string>', 'Service mode').choices(['replicated', 'global']).default('replicated'))
-    .option('--constraint <list>', 'Placement constraints', collect, [])
-    .option('--placement-pref <pref>', 'Add a placement preference', collect, [])
-    .option('-e, --env <list>', 'Set environment variables', collect, [])
-    .option('-l, --label <list>', 'Service labels', collect, [])
-    .option('--container-label <list>', 'Container labels', collect, [])
-    .option('-p, --publish <port>', 'Publish a port as a node port', collectPorts, [])
-    .addOption(new Option('--restart-condition <string>', 'Restart when condition is met ("none", "on-failure", "any")').choices(['none', 'on-failure', 'any']))
-    .option('--restart-delay <duration>', 'Delay between restart attempts (ns|us|ms|s|m|h)', parseDuration)
-    .option('--restart-max-attempts <uint>', 'Maximum number of restarts before giving up', nonNegativeInteger)
-    .option('--restart-window <duration>', 'Window used to evaluate the restart policy (ns|us|ms|s|m|h)', parseDuration)
-    .option('--limit-cpu <decimal>', 'Limit CPUs', parseCpus)
-    .option('--limit-memory <bytes>', 'Limit Memory', parseBytes)
-    .option('--reserve-cpu <decimal>', 'Reserve CPUs', parseCpus)
-    .option('--reserve-memory <bytes>', 'Reserve Memory', parseBytes)
-    .option('--replicas-max-per-node <uint>', 'Maximum number of tasks per node (default 0 = unlimited)', nonNegativeInteger)
-    .option('--update-parallelism <uint>', 'Maximum number of tasks updated simultaneously (0 to update all at once)', nonNegativeInteger)
-    .option('--update-delay <duration>', 'Delay between updates (ns|us|ms|s|m|h)', parseDuration)
-    .addOption(new Option('--update-order <string>', 'Update order ("start-first", "stop-first")').choices(['start-first', 'stop-first']))
-    .addOption(new Option('--update-failure-action <string>', 'Action on update failure ("pause", "continue", "rollback")').choices(['pause', 'continue', 'rollback']))
-    .option('--update-monitor <duration>', 'Duration after each task update to monitor for failure (ns|us|ms|s|m|h)', parseDuration)
-    .option('--stop-grace-period <duration>', 'Time to wait before force killing a container (ns|us|ms|s|m|h)', parseDuration)
-    .option('--entrypoint <command>', 'Overwrite the default ENTRYPOINT of the image')
-    .option('--hostname <string>', 'Container hostname')
-    .option('-d, --detach', 'Exit immediately instead of waiting for the service to converge')
-    .option('-q, --quiet', 'Suppress progress output');
-}
-
-async function nodeNames(api: SkepApi): Promise<Map<string, string>> {
+/** node ID → hostname, for the NODE column (`--no-resolve` shows IDs). */
+export async function nodeNames(api: SkepApi): Promise<Map<string, string>> {
   const nodes = await api.nodeList().catch(() => []);
   return new Map(nodes.map((n) => [n.id, n.description.hostname]));
+}
+
+/** opts.FilterOpt: `-f name=value`, names case-insensitive, both sides trimmed. */
+export function collectFilter(value: string, previous: [string, string][] = []): [string, string][] {
+  if (value === '') return previous;
+  const at = value.indexOf('=');
+  if (at < 0) throw cliError('FILTER_FORMAT', value);
+  return [...previous, [value.slice(0, at).trim().toLowerCase(), value.slice(at + 1).trim()]];
+}
+
+function filterValues(filters: readonly (readonly [string, string])[], accepted: ReadonlySet<string>): Map<string, string[]> {
+  const by = new Map<string, string[]>();
+  for (const [name, value] of filters) {
+    if (!accepted.has(name)) throw skepError('INVALID_FILTER', name);
+    by.set(name, [...(by.get(name) ?? []), value]);
+  }
+  return by;
+}
+
+const TASK_FILTERS = new Set(['id', 'name', 'node', 'desired-state', 'service']);
+
+/** `service ps -f` / `node ps -f`: swarmkit's task filters (id and name by prefix, node, desired-state). */
+export async function filteredTasks(api: SkepApi, base: TaskFilter, filters: readonly (readonly [string, string])[]): Promise<Task[]> {
+  const by = filterValues(filters, TASK_FILTERS);
+  const desired = by.get('desired-state') ?? [];
+  for (const state of desired) if (!['running', 'shutdown', 'accepted'].includes(state)) throw skepError('INVALID_FILTER', `desired-state=${state}`);
+  const nodes = by.get('node');
+  const tasks = await api.taskList({ ...base, ...(nodes ? { nodes: [...(base.nodes ?? []), ...nodes] } : {}) });
+  const any = (name: string, test: (value: string) => boolean): boolean => {
+    const values = by.get(name);
+    return values === undefined || values.some(test);
+  };
+  return tasks.filter(
+    (t) =>
+      any('id', (prefix) => t.id.startsWith(prefix)) &&
+      any('name', (prefix) => `${t.serviceName}.${t.slot > 0 ? t.slot : t.nodeId}`.startsWith(prefix)) &&
+      any('service', (ref) => t.serviceId.startsWith(ref) || t.serviceName === ref) &&
+      any('desired-state', (state) => (state === 'running' ? t.desiredState === 'running' || t.desiredState === 'ready' : state === 'accepted' ? t.desiredState === 'accepted' : t.desiredState === 'shutdown' || t.desiredState === 'remove')),
+  );
+}
+
+/** task.Print: Docker's table (or a --format), history rows indented, -q for IDs. */
+export function printTasks(tasks: readonly Task[], hostnames: ReadonlyMap<string, string>, o: { quiet?: boolean; format?: string; trunc: boolean; now?: number }): void {
+  const format = o.format === undefined || o.format === '' ? TABLE_FORMAT_KEY : o.format;
+  const rows = taskRows(tasks, hostnames, { trunc: o.trunc, table: isTableFormat(format), ...(o.now !== undefined ? { now: o.now } : {}) });
+  printListing(TASK_LISTING, format, o.quiet === true, rows);
+}
+
+/** The default `service ps` table as text (tests and the progress view use it). */
+export function formatTaskTable(tasks: readonly Task[], hostnames: ReadonlyMap<string, string>, options: { noTrunc?: boolean; now?: number } = {}): string {
+  const rows = taskRows(tasks, hostnames, { trunc: !options.noTrunc, table: true, ...(options.now !== undefined ? { now: options.now } : {}) });
+  return formatList(TASK_LISTING.defaultTable, rows, TASK_LISTING.headers).replace(/\n$/, '');
+}
+
+const SERVICE_FILTERS = new Set(['id', 'name', 'label', 'mode']);
+
+/** `service ls -f`: id and name by prefix, label (key or key=value), mode. */
+export function filterServices(entries: readonly ServiceListEntry[], filters: readonly (readonly [string, string])[]): ServiceListEntry[] {
+  const by = filterValues(filters, SERVICE_FILTERS);
+  const any = (name: string, test: (value: string) => boolean): boolean => {
+    const values = by.get(name);
+    return values === undefined || values.some(test);
+  };
+  return entries.filter(({ service: s }) =>
+    any('id', (prefix) => s.id.startsWith(prefix)) &&
+    any('name', (prefix) => s.spec.name.startsWith(prefix)) &&
+    any('mode', (mode) => mode === s.spec.mode.kind) &&
+    (by.get('label') ?? []).every((wanted) => {
+      const at = wanted.indexOf('=');
+      const key = at < 0 ? wanted : wanted.slice(0, at);
+      return Object.hasOwn(s.spec.labels, key) && (at < 0 || s.spec.labels[key] === wanted.slice(at + 1));
+    }));
+}
+
+/** One log line as `service logs` prints it: `<service>.<slot>.<task>@<node>    | text`, or bare with --raw. */
+export function logLineText(line: ServiceLogLine, o: { timestamps?: boolean; taskIds: boolean; trunc: boolean; raw?: boolean; resolve?: boolean }): string {
+  const text = o.timestamps && line.timestamp ? `${line.timestamp} ${line.text}` : line.text;
+  if (o.raw) return text;
+  const slot = line.slot > 0 ? String(line.slot) : line.nodeId;
+  const node = o.resolve === false ? line.nodeId : line.hostname;
+  const context = `${line.serviceName}.${slot}${o.taskIds ? `.${o.trunc ? line.taskId.slice(0, 12) : line.taskId}` : ''}@${node}`;
+  return `${context}    | ${text}`;
+}
+
+interface LogFlags {
+  tail?: string;
+  since?: number;
+  timestamps?: boolean;
+  taskIds: boolean;
+  trunc: boolean;
+  raw?: boolean;
+  follow?: boolean;
+  resolve: boolean;
 }
 
 export function serviceCommand(client: ClientFactory): Command {
@@ -311,13 +170,15 @@ export function serviceCommand(client: ClientFactory): Command {
   const service = new Command('service').description('Manage Swarm services').enablePositionalOptions();
 
   addCreateFlags(service.command('create'))
+    .usage('[OPTIONS] IMAGE [COMMAND] [ARG...]')
     .description('Create a new service')
     .argument('<image>')
     .argument('[command...]')
     .passThroughOptions()
-    .action(async (image: string, args: string[], options: CreateOptions) => {
+    .action(async (image: string, args: string[], options: CreateFlags) => {
+      const spec = createSpec(image, args, options);
       const api = client();
-      const { id } = await api.serviceCreate(specFromFlags(image, args, options));
+      const { id } = await api.serviceCreate(spec);
       print(id);
       if (!options.detach && !options.quiet) await showProgress(api, id, id);
     });
@@ -325,46 +186,48 @@ export function serviceCommand(client: ClientFactory): Command {
   service
     .command('ls')
     .alias('list')
+    .usage('[OPTIONS]')
     .description('List services')
+    .option('-f, --filter <filter>', 'Filter output based on conditions provided', collectFilter, [])
+    .option('--format <string>', FORMAT_HELP)
     .option('-q, --quiet', 'Only display IDs')
-    .addOption(new Option('--format <format>', 'Format the output').choices(['json', 'table']).default('table'))
-    .action(async (options: { quiet?: boolean; format: string }) => {
-      const entries = await client().serviceList();
-      if (options.quiet) return print(entries.map((e) => e.service.id).join('\n'));
-      if (options.format === 'json') return print(JSON.stringify(entries, null, 2));
-      print(table(['ID', 'NAME', 'MODE', 'REPLICAS', 'IMAGE', 'PORTS'], entries.map(({ service: s, running, desired }) => [
-        shortId(s.id), s.spec.name, s.spec.mode.kind, replicasText(s, running, desired), s.spec.taskTemplate.container.image, portsText(s.spec.endpointSpec.ports),
-      ])));
+    .action(async (options: { quiet?: boolean; format?: string; filter: [string, string][] }) => {
+      const entries = filterServices(await client().serviceList(), options.filter);
+      entries.sort((a, b) => a.service.spec.name.localeCompare(b.service.spec.name, 'en', { numeric: true }));
+      printListing(SERVICE_LISTING, options.format, options.quiet === true, entries.map(serviceRow));
     });
 
   service
     .command('ps')
+    .usage('[OPTIONS] SERVICE [SERVICE...]')
     .description('List the tasks of one or more services')
     .argument('<service...>')
-    .option('-q, --quiet', 'Only display task IDs')
+    .option('-f, --filter <filter>', 'Filter output based on conditions provided', collectFilter, [])
+    .option('--format <string>', 'Pretty-print tasks using a Go template')
+    .option('--no-resolve', 'Do not map IDs to Names')
     .option('--no-trunc', 'Do not truncate output')
-    .option('-f, --filter <filter>', 'Filter output based on conditions provided (desired-state=running|shutdown|accepted, node=NODE)', collect, [])
-    .addOption(new Option('--format <format>', 'Format the output').choices(['json', 'table']).default('table'))
-    .action(async (refs: string[], options: { quiet?: boolean; trunc: boolean; filter: string[]; format: string }) => {
+    .option('-q, --quiet', 'Only display task IDs')
+    .action(async (refs: string[], o: { quiet?: boolean; trunc: boolean; resolve: boolean; filter: [string, string][]; format?: string }) => {
       const api = client();
-      const filters = keyValues(options.filter);
-      const desired = filters['desired-state'];
-      if (desired !== undefined && desired !== 'running' && desired !== 'shutdown' && desired !== 'accepted') throw new InvalidArgumentError(`invalid filter 'desired-state=${desired}'`);
-      const tasks = psOrder(await api.taskList({ services: refs, ...(filters['node'] ? { nodes: [filters['node']] } : {}), ...(desired ? { desiredState: desired } : {}) }));
-      if (options.quiet) return print(tasks.map((t) => t.id).join('\n'));
-      if (options.format === 'json') return print(JSON.stringify(tasks, null, 2));
-      print(formatTaskTable(tasks, await nodeNames(api), { noTrunc: !options.trunc }));
+      // Every service must exist, as Docker's CLI checks before listing.
+      const services = await Promise.all(refs.map((ref) => api.serviceInspect(ref)));
+      const tasks = await filteredTasks(api, { services: services.map((s) => s.id) }, o.filter);
+      printTasks(tasks, o.resolve ? await nodeNames(api) : new Map(), { ...(o.quiet ? { quiet: true } : {}), ...(o.format !== undefined ? { format: o.format } : {}), trunc: o.trunc });
     });
 
   service
     .command('inspect')
+    .usage('[OPTIONS] SERVICE [SERVICE...]')
     .description('Display detailed information on one or more services')
     .argument('<service...>')
+    .option('-f, --format <string>', INSPECT_FORMAT_HELP)
     .option('--pretty', 'Print the information in a human friendly format')
-    .action(async (refs: string[], options: { pretty?: boolean }) => {
-      const services: Service[] = [];
-      for (const ref of refs) services.push(await client().serviceInspect(ref));
-      if (!options.pretty) return print(JSON.stringify(services, null, 2));
+    .action(async (refs: string[], options: { pretty?: boolean; format?: string }) => {
+      const api = client();
+      if (options.pretty && options.format) throw cliError('PRETTY_WITH_FORMAT');
+      if (!options.pretty) return printInspect(refs, (ref) => api.serviceInspect(ref), { format: options.format ?? '', shape: dockerService });
+      const services = [];
+      for (const ref of refs) services.push(await api.serviceInspect(ref));
       print(services.map((s) => [
         `ID:\t\t${s.id}`, `Name:\t\t${s.spec.name}`,
         `Service Mode:\t${s.spec.mode.kind === 'replicated' ? `Replicated\n Replicas:\t${s.spec.mode.replicas}` : 'Global'}`,
@@ -375,6 +238,7 @@ export function serviceCommand(client: ClientFactory): Command {
 
   service
     .command('scale')
+    .usage('SERVICE=REPLICAS [SERVICE=REPLICAS...]')
     .description('Scale one or multiple replicated services')
     .argument('<service=replicas...>')
     .option('-d, --detach', 'Exit immediately instead of waiting for the service to converge')
@@ -382,37 +246,30 @@ export function serviceCommand(client: ClientFactory): Command {
       const api = client();
       for (const pair of pairs) {
         const [ref, count] = pair.split('=');
-        if (!ref || count === undefined || !/^\d+$/.test(count)) throw new InvalidArgumentError(`invalid scale specifier '${pair}'.\nSee 'skep service scale --help'.`);
+        if (!ref || count === undefined || !/^\d+$/.test(count)) throw cliError('FLAG_ERROR', `invalid scale specifier '${pair}'`, 'skep service scale SERVICE=REPLICAS [SERVICE=REPLICAS...]', 'skep service scale');
         await api.serviceScale(ref, Number(count));
         print(`${ref} scaled to ${count}`);
         if (!options.detach) await showProgress(api, ref, ref);
       }
     });
 
-  service
-    .command('update')
+  addUpdateFlags(service.command('update'))
+    .usage('[OPTIONS] SERVICE')
     .description('Update a service')
     .argument('<service>')
-    .option('--image <image>', 'Service image tag')
-    .option('--replicas <uint>', 'Number of tasks', nonNegativeInteger)
-    .option('--env-add <list>', 'Add or update an environment variable', collect, [])
-    .option('--env-rm <list>', 'Remove an environment variable', collect, [])
-    .option('--constraint-add <list>', 'Add or update a placement constraint', collect, [])
-    .option('--constraint-rm <list>', 'Remove a constraint', collect, [])
-    .option('--label-add <list>', 'Add or update a service label', collect, [])
-    .option('--rollback', 'Rollback to previous specification')
-    .option('-d, --detach', 'Exit immediately instead of waiting for the service to converge')
-    .action(async (ref: string, o: { image?: string; replicas?: number; envAdd: string[]; envRm: string[]; constraintAdd: string[]; constraintRm: string[]; labelAdd: string[]; rollback?: boolean; detach?: boolean }) => {
+    .action(async (ref: string, o: UpdateFlags) => {
+      checkRollbackAlone(o);
       const api = client();
       const current = await api.serviceInspect(ref);
-      const spec = o.rollback ? current.spec : updatedSpec(current.spec, o);
-      await api.serviceUpdate(ref, spec, o.rollback ? { rollback: true } : {});
+      if (o.rollback) await api.serviceUpdate(ref, current.spec, { rollback: true });
+      else await api.serviceUpdate(ref, updateSpec(current.spec, o), {});
       print(ref);
-      if (!o.detach) await showProgress(api, current.id, ref);
+      if (!o.detach && !o.quiet) await showProgress(api, current.id, ref);
     });
 
   service
     .command('rollback')
+    .usage('[OPTIONS] SERVICE')
     .description('Revert changes to a service\'s configuration')
     .argument('<service>')
     .option('-d, --detach', 'Exit immediately instead of waiting for the service to converge')
@@ -427,36 +284,40 @@ export function serviceCommand(client: ClientFactory): Command {
 
   service
     .command('logs')
+    .usage('[OPTIONS] SERVICE')
     .description('Fetch the logs of a service')
     .argument('<service>')
-    .option('-n, --tail <lines>', 'Number of lines to show from the end of the logs (default "all")')
-    .option('--since <duration>', 'Show logs since a relative time (e.g. 42m for 42 minutes)', parseDuration)
-    .option('-t, --timestamps', 'Show timestamps')
+    .option('-f, --follow', 'Follow log output')
+    .option('--no-resolve', 'Do not map IDs to Names in output')
     .option('--no-task-ids', 'Do not include task IDs in output')
     .option('--no-trunc', 'Do not truncate output')
     .option('--raw', 'Do not neatly format logs')
-    .action(async (ref: string, o: { tail?: string; since?: number; timestamps?: boolean; taskIds: boolean; trunc: boolean; raw?: boolean }) => {
-      if (o.tail !== undefined && o.tail !== 'all' && !/^\d+$/.test(o.tail)) throw new InvalidArgumentError(`invalid value for "tail": ${o.tail}`);
+    .option('--since <string>', 'Show logs since a relative time (e.g. 42m for 42 minutes)', durationFlag)
+    .option('-n, --tail <string>', 'Number of lines to show from the end of the logs (default "all")')
+    .option('-t, --timestamps', 'Show timestamps')
+    .action(async (ref: string, o: LogFlags) => {
+      if (o.tail !== undefined && o.tail !== 'all' && !/^\d+$/.test(o.tail)) throw skepError('LOGS_TAIL_INVALID', o.tail);
       const tail = o.tail === undefined || o.tail === 'all' ? undefined : Number(o.tail);
-      const lines = await client().serviceLogs(ref, {
+      const request = {
         ...(tail !== undefined ? { tail } : {}),
         ...(o.since !== undefined ? { sinceSeconds: Math.floor((Date.now() - o.since) / 1000) } : {}),
-      });
-      for (const line of lines) {
-        const text = o.timestamps && line.timestamp ? `${line.timestamp} ${line.text}` : line.text;
-        if (o.raw) {
-          (line.stream === 'stderr' ? process.stderr : process.stdout).write(text + '\n');
-          continue;
-        }
-        const slot = line.slot > 0 ? String(line.slot) : line.nodeId;
-        const context = `${line.serviceName}.${slot}${o.taskIds ? `.${o.trunc ? line.taskId.slice(0, 12) : line.taskId}` : ''}@${line.hostname}`;
-        (line.stream === 'stderr' ? process.stderr : process.stdout).write(`${context}    | ${text}\n`);
+      };
+      const write = (line: ServiceLogLine): void => {
+        (line.stream === 'stderr' ? process.stderr : process.stdout).write(logLineText(line, o) + '\n');
+      };
+      const api = client();
+      if (!o.follow) {
+        for (const line of await api.serviceLogs(ref, request)) write(line);
+        return;
       }
+      // Until Ctrl-C (the connection closes and the daemon stops every follow) or the service is removed.
+      await api.followServiceLogs(ref, request, (lines) => lines.forEach(write));
     });
 
   service
     .command('rm')
     .alias('remove')
+    .usage('SERVICE [SERVICE...]')
     .description('Remove one or more services')
     .argument('<service...>')
     .action(async (refs: string[]) => {
@@ -467,22 +328,4 @@ export function serviceCommand(client: ClientFactory): Command {
     });
 
   return service;
-}
-
-function updatedSpec(spec: ServiceSpec, o: { image?: string; replicas?: number; envAdd: string[]; envRm: string[]; constraintAdd: string[]; constraintRm: string[]; labelAdd: string[] }): ServiceSpec {
-  const envKey = (entry: string): string => entry.split('=')[0]!;
-  const removed = new Set([...o.envRm, ...o.envAdd.map(envKey)]);
-  const env = [...spec.taskTemplate.container.env.filter((e) => !removed.has(envKey(e))), ...o.envAdd];
-  const constraints = [...spec.taskTemplate.placement.constraints.filter((c) => !o.constraintRm.includes(c)), ...o.constraintAdd];
-  const mode = o.replicas !== undefined && spec.mode.kind === 'replicated' ? { kind: 'replicated' as const, replicas: o.replicas } : spec.mode;
-  return {
-    ...spec,
-    labels: { ...spec.labels, ...keyValues(o.labelAdd) },
-    mode,
-    taskTemplate: {
-      ...spec.taskTemplate,
-      container: { ...spec.taskTemplate.container, image: o.image ?? spec.taskTemplate.container.image, env },
-      placement: { ...spec.taskTemplate.placement, constraints },
-    },
-  };
 }

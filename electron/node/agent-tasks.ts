@@ -22,6 +22,8 @@ export class AgentTasks {
   readonly worker: Worker;
   private manager: KnownManager | undefined;
   private lastSet: string | undefined;
+  /** The version and size of the last set a manager sent: it sends nothing while they still hold. */
+  private known: { version: number; tasks: number } | undefined;
   private fetching = false;
   private fetchAgain = false;
   /** Reports not yet accepted by a manager: the latest per task, in the order they came. */
@@ -51,7 +53,10 @@ export class AgentTasks {
     try {
       do {
         this.fetchAgain = false;
-        const set = await call(this.options.pool, managerRef(this.manager), 'dispatcher.tasks', {}, { timeoutMs: this.options.timeoutMs });
+        const known = this.known ? { known: this.known } : {};
+        const set = await call(this.options.pool, managerRef(this.manager), 'dispatcher.tasks', known, { timeoutMs: this.options.timeoutMs });
+        if (set.unchanged) continue;
+        this.known = { version: set.version, tasks: set.tasks.length };
         const key = JSON.stringify(set.tasks);
         if (key !== this.lastSet && !this.closed) {
           this.lastSet = key;

@@ -1,10 +1,10 @@
 // The node's side of the cluster port: the protocol's methods mapped onto the manager (when this
 // node is one) and the agent, behind electron/protocol's checks; the join service for newcomers.
 import { skepError, type SkepError } from '../../shared/errors.js';
-import type { Logger, PeerIdentity, RpcServer } from '../net/index.js';
-import { serveProtocol, type Caller, type HeartbeatAnswer, type HeartbeatReport, type ProtocolServer } from '../protocol/index.js';
+import type { Logger, PeerIdentity, RpcConnection, RpcServer } from '../net/index.js';
+import { BOUNDS, serveProtocol, type Caller, type HeartbeatAnswer, type HeartbeatReport, type ProtocolServer } from '../protocol/index.js';
 import type { Manager } from '../swarm/manager.js';
-import type { TaskLogLine } from './service-logs.js';
+import type { LinesSink, TaskLogLine } from './service-logs.js';
 
 export interface ClusterSide {
   /** The manager, while this node is one and its Raft node runs. */
@@ -17,10 +17,16 @@ export interface ClusterSide {
   onAssignmentsChanged?(): void;
   /** The log lines of a task this node runs. */
   taskLogs?(taskId: string, options: { tail?: number; sinceSeconds?: number }): Promise<TaskLogLine[]>;
+  /** Follows a task this node runs until its log ends or `signal` aborts; throws at once for a task it doesn't run. */
+  followTaskLogs?(taskId: string, options: { tail?: number; sinceSeconds?: number }, onLines: LinesSink, signal: AbortSignal): Promise<void>;
+  /** Lines a node pushed for a follow this manager opened. */
+  onTaskLogLines?(nodeId: string, body: { streamId: string; lines: readonly TaskLogLine[]; end?: true }): void;
   readonly logger: Logger;
 }
 
 export function clusterProtocol(side: ClusterSide): ProtocolServer {
+  // The follows each manager connection has open here; they end with the connection.
+  const follows = new WeakMap<RpcConnection, Map<string, AbortController>>();
   const manager = (): Manager => {
     const m = side.manager();
     if (!m) throw skepError('NOT_A_MANAGER');
@@ -50,10 +56,31 @@ export function clusterProtocol(side: ClusterSide): ProtocolServer {
       },
       'ca.renewNodeCertificate': async ({ csrPem }, caller) => ({ certPem: await manager().cluster.renewCertificate(caller.nodeId, csrPem) }),
       'raft.view': () => manager().raft.raftView(),
-      'dispatcher.tasks': (_body, caller) => manager().assignments(caller.nodeId),
+      'dispatcher.tasks': ({ known }, caller) => manager().assignments(caller.nodeId, known),
       'agent.taskLogs': async ({ taskId, ...options }) => {
         if (!side.taskLogs) throw skepError('TASK_NOT_ON_NODE', taskId);
         return { lines: await side.taskLogs(taskId, options) };
+      },
+      'agent.followTaskLogs': ({ streamId, taskId, ...options }, caller) => {
+        if (!side.followTaskLogs) throw skepError('TASK_NOT_ON_NODE', taskId);
+        const connection = caller.context.connection;
+        const open = follows.get(connection) ?? new Map<string, AbortController>();
+        follows.set(connection, open);
+        if (open.size >= BOUNDS.followsPerConnection) throw skepError('INVALID_REQUEST', `at most ${BOUNDS.followsPerConnection} followed logs per connection`);
+        const stop = new AbortController();
+        const push = (lines: readonly TaskLogLine[]): void => {
+          // A manager that doesn't read its pushes loses the follow, not this node's memory.
+          if (!connection.notify('agent.taskLogLines', { streamId, lines: [...lines] })) stop.abort();
+        };
+        const done = side.followTaskLogs(taskId, options, push, stop.signal);
+        open.set(streamId, stop);
+        const unlisten = connection.onClose(() => stop.abort());
+        void done.finally(() => {
+          unlisten();
+          open.delete(streamId);
+          connection.notify('agent.taskLogLines', { streamId, lines: [], end: true });
+        });
+        return {};
       },
       'dispatcher.updateTaskStatus': async ({ reports }, caller) => {
         await manager().reportTaskStatus(caller.nodeId, reports);
@@ -64,6 +91,8 @@ export function clusterProtocol(side: ClusterSide): ProtocolServer {
       'raft.message': (message) => side.manager()?.raft.receive(message as never),
       'node.removed': () => side.onRemoved(),
       'dispatcher.assignmentsChanged': () => side.onAssignmentsChanged?.(),
+      'agent.taskLogLines': (body, caller) => side.onTaskLogLines?.(caller.nodeId, body),
+      'agent.stopTaskLogs': ({ streamId }, caller) => follows.get(caller.context.connection)?.get(streamId)?.abort(),
     },
   });
 }

@@ -53,7 +53,7 @@ import { checkCanListen, parseListenAddr, resolveAddresses, resolveRemoteAddr } 
 import { CertificateRenewer } from './certificates.js';
 import { DockerExecutor } from '../agent/exec/docker/executor.js';
 import { AgentTasks } from './agent-tasks.js';
-import { localTaskLogs, serviceLogs } from './service-logs.js';
+import { followLocalTaskLogs, followServiceLogs, localTaskLogs, RemoteLogStreams, serviceLogs } from './service-logs.js';
 import { clusterProtocol, disconnectRemoved, notifyAssignmentsChanged } from './cluster-server.js';
 import { listenError, rewriteAsSingleVoter, withTimeout } from './lifecycle.js';
 import { LocalStore, type LocalSwarmState, type NodeCredentials, type SecretSealer } from './local-state.js';
@@ -119,6 +119,8 @@ export class SkepDaemon implements SkepService {
   private readonly logger: Logger;
   private readonly heartbeatPeriodMs: number;
   private readonly listeners = new Set<EventListener>();
+  /** The log follows this node, as a manager, has open on other nodes. */
+  private readonly logStreams = new RemoteLogStreams();
   private running: Running | undefined;
   /** This node was removed from the swarm by a manager: it stays out until `swarm leave`. */
   private removed: LocalSwarmState | undefined;
@@ -223,6 +225,7 @@ export class SkepDaemon implements SkepService {
         platform: { os: info.os.platform, architecture: info.architecture },
         resources: { cpus: info.cpuCount, memoryBytes: info.memoryBytes },
         engineVersion: info.engine.available ? info.engine.version.slice(0, 64) : '',
+        ...(info.engine.available && info.engine.labels && Object.keys(info.engine.labels).length > 0 ? { engineLabels: info.engine.labels } : {}),
       };
       // The engine may start or be upgraded later; re-read it now and then.
       setTimeout(() => (this.description = undefined), 30_000).unref();
@@ -594,6 +597,12 @@ export class SkepDaemon implements SkepService {
     return this.managerCall((manager, running) => serviceLogs(manager, { nodeId: running.local.nodeId, worker: running.tasks.worker, pool: running.pool }, ref, options));
   }
 
+  /** `service logs --follow` (a streaming call: the control socket carries it). */
+  followServiceLogs(ref: string, options: { tail?: number; sinceSeconds?: number }, onLines: (lines: ServiceLogLine[]) => void, signal: AbortSignal): Promise<void> {
+    return this.managerCall((manager, running) =>
+      followServiceLogs(manager, { nodeId: running.local.nodeId, worker: running.tasks.worker, pool: running.pool, streams: this.logStreams }, ref, options, (lines) => onLines([...lines]), signal));
+  }
+
   // ---- the node's runtime ----
 
   private async run(local: LocalSwarmState, credentials: NodeCredentials, bootstrap: { voters: string[]; learners: string[] } | undefined): Promise<void> {
@@ -606,6 +615,8 @@ export class SkepDaemon implements SkepService {
       onRemoved: () => this.background('removal', this.serialized(() => this.onRemoved(running))),
       onAssignmentsChanged: () => void running.tasks.refresh(),
       taskLogs: (taskId, options) => localTaskLogs(running.tasks.worker, taskId, options),
+      followTaskLogs: (taskId, options, onLines, signal) => followLocalTaskLogs(running.tasks.worker, taskId, options, onLines, signal),
+      onTaskLogLines: (nodeId, body) => this.logStreams.deliver(nodeId, body),
       logger: this.logger,
     });
     running.protocol = protocol;

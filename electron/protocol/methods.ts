@@ -34,6 +34,9 @@ export const BOUNDS = {
   /** Log lines one task's answer carries, and the characters of one line. */
   logLines: 10_000,
   logLineChars: 16 * 1024,
+  /** Lines of one push while following a task's log; following streams per connection. */
+  logLinesPerPush: 500,
+  followsPerConnection: 64,
 } as const;
 
 const nodeId = z.string().regex(/^[0-9a-z]{25}$/, 'a node ID');
@@ -89,6 +92,11 @@ export const NodeDescription = z.strictObject({
   platform: z.strictObject({ os: text(64), architecture: text(64) }),
   resources: z.strictObject({ cpus: z.number().int().min(0).max(4096), memoryBytes: counter }),
   engineVersion: text(64),
+  /** The engine's labels (agent/exec/docker bounds them to 64 of 1 KiB each). */
+  engineLabels: z
+    .record(text(1024), text(1024))
+    .refine((labels) => Object.keys(labels).length <= 64, 'at most 64 engine labels')
+    .optional(),
 });
 
 /** What a node says about itself each heartbeat period. */
@@ -140,9 +148,12 @@ export const RaftView = z.strictObject({
 const empty = z.strictObject({});
 
 const taskId = z.string().regex(/^[0-9a-z]{25}$/, 'a task ID');
+/** A manager's name for one followed task log (random, per manager). */
+const streamId = z.string().regex(/^[0-9a-z]{1,64}$/, 'a stream ID');
 const agentState = z.enum(['NEW', 'PENDING', 'ASSIGNED', 'ACCEPTED', 'PREPARING', 'READY', 'STARTING', 'RUNNING', 'COMPLETE', 'SHUTDOWN', 'FAILED', 'REJECTED', 'REMOVE', 'ORPHANED']);
 const longText = z.string().max(4096);
 const list = <T extends z.ZodType>(item: T) => z.array(item).max(BOUNDS.listEntries);
+const LogLine = z.strictObject({ stream: z.enum(['stdout', 'stderr']), text: z.string().max(BOUNDS.logLineChars), timestamp: z.string().max(64).optional() });
 const port = z.strictObject({ protocol: z.enum(['tcp', 'udp']), targetPort: z.number().int().min(0).max(65535), publishedPort: z.number().int().min(0).max(65535) });
 
 /** A task as the dispatcher hands it to its node's agent (electron/agent/exec/types.ts AgentTask). */
@@ -173,8 +184,14 @@ export const AssignedTask = z.strictObject({
 });
 export type AssignedTask = z.infer<typeof AssignedTask>;
 
-/** A node's complete set of assignments; `version` is the Raft index of the newest of them. */
-export const AssignmentSet = z.strictObject({ version: counter, tasks: z.array(AssignedTask).max(BOUNDS.tasksPerNode) });
+/**
+ * A node's complete set of assignments; `version` is the Raft index of the newest of them.
+ * `unchanged`: the set is the one the node said it has (`dispatcher.tasks`' `known`), so `tasks` is empty.
+ */
+export const AssignmentSet = z.strictObject({ version: counter, tasks: z.array(AssignedTask).max(BOUNDS.tasksPerNode), unchanged: z.literal(true).optional() });
+
+/** What a node says it holds: the version and size of the last set it was sent (together they change whenever the set does). */
+export const KnownAssignments = z.strictObject({ known: z.strictObject({ version: counter, tasks: counter }).optional() });
 export type AssignmentSet = z.infer<typeof AssignmentSet>;
 
 /** One status report of the agent (electron/agent/exec/types.ts TaskStatusReport). */
@@ -225,7 +242,7 @@ export const METHODS = {
     z.strictObject({ certPem: text(64 * 1024) }),
     'a node renews its own certificate; the role is the one the store wants for it',
   ),
-  'dispatcher.tasks': request('node', empty, AssignmentSet, 'a node asks for its own complete set of tasks (after each heartbeat and each change notification)'),
+  'dispatcher.tasks': request('node', KnownAssignments, AssignmentSet, 'a node asks for its own complete set of tasks (after each heartbeat and each change notification); one it already holds is not sent again'),
   'dispatcher.updateTaskStatus': request(
     'node',
     z.strictObject({ reports: z.array(TaskReport).min(1).max(BOUNDS.reportsPerBatch) }),
@@ -235,11 +252,22 @@ export const METHODS = {
   'agent.taskLogs': request(
     'raft-member',
     z.strictObject({ taskId, tail: z.number().int().min(0).max(BOUNDS.logLines).optional(), sinceSeconds: counter.optional() }),
-    z.strictObject({
-      lines: z.array(z.strictObject({ stream: z.enum(['stdout', 'stderr']), text: z.string().max(BOUNDS.logLineChars), timestamp: text(64).optional() })).max(BOUNDS.logLines),
-    }),
+    z.strictObject({ lines: z.array(LogLine).max(BOUNDS.logLines) }),
     'a manager reads the log lines of a task the receiving node runs (service logs)',
   ),
+  'agent.followTaskLogs': request(
+    'raft-member',
+    z.strictObject({ streamId, taskId, tail: z.number().int().min(0).max(BOUNDS.logLines).optional(), sinceSeconds: counter.optional() }),
+    empty,
+    'a manager starts following a task the receiving node runs (service logs -f); lines come back as agent.taskLogLines on the same connection',
+  ),
+  /** Sent by a node on the connection a follow came in on, until the task's log ends or the manager stops it. */
+  'agent.taskLogLines': notify(
+    'node',
+    z.strictObject({ streamId, lines: z.array(LogLine).max(BOUNDS.logLinesPerPush), end: z.literal(true).optional() }),
+    'a node pushes lines of a task it runs to the manager that follows it; the manager takes them only for a stream it opened to that node',
+  ),
+  'agent.stopTaskLogs': notify('raft-member', z.strictObject({ streamId }), 'a manager stops following (its client went away)'),
   /** Sent by a manager to a node's live connection when that node's assignments change. */
   'dispatcher.assignmentsChanged': notify('raft-member', empty, 'a manager tells a node to fetch its tasks now rather than at the next heartbeat'),
   /** Sent by a manager to a node's live connection as its removal applies. */

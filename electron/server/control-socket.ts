@@ -7,11 +7,11 @@
 import { chmod, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
-import type { SkepService } from '../../shared/api.js';
-import { requestFrame } from '../../shared/api-schemas.js';
+import { isStreamMethodName, type Reply, type SkepService, type SkepStreams, type StreamMethodName } from '../../shared/api.js';
+import { requestFrame, STREAM_PARAMS } from '../../shared/api-schemas.js';
 import { dispatchCall } from '../../shared/dispatch.js';
-import { skepError } from '../../shared/errors.js';
-import type { ReplyFrame, ServerFrame } from '../../shared/wire.js';
+import { skepError, toErrorEnvelope } from '../../shared/errors.js';
+import type { ControlFrame, ReplyFrame } from '../../shared/wire.js';
 import { preparePrivateSocketDir } from './private-socket.js';
 
 export const MAX_LINE_BYTES = 1024 * 1024;
@@ -84,7 +84,7 @@ function serveConnection(socket: net.Socket, service: SkepService, connections: 
   let inFlight = 0;
   let paused = false;
   const mayRead = (): boolean => inFlight < MAX_CALLS_IN_FLIGHT && socket.writableLength <= PAUSE_READING_ABOVE_BYTES;
-  const send = (frame: ServerFrame): void => {
+  const send = (frame: ControlFrame): void => {
     if (socket.destroyed) return;
     if (socket.writableLength > MAX_UNSENT_BYTES) {
       socket.destroy();
@@ -94,7 +94,10 @@ function serveConnection(socket: net.Socket, service: SkepService, connections: 
   };
   // Events flow to every client, as on the WebSocket: `skep ui` in front of a daemon draws from them.
   const unsubscribe = service.subscribe((event) => send({ event }));
+  // Streaming calls last while their client is here (each holds one of its in-flight slots).
+  const gone = new AbortController();
   socket.on('close', () => {
+    gone.abort();
     unsubscribe();
     connections.delete(socket);
   });
@@ -108,7 +111,7 @@ function serveConnection(socket: net.Socket, service: SkepService, connections: 
       buffered = buffered.slice(newline + 1);
       if (line.trim() === '') continue;
       inFlight++;
-      void handleLine(line, service).then((reply) => {
+      void handleLine(line, service, { send, gone: gone.signal }).then((reply) => {
         inFlight--;
         send(reply);
         pump();
@@ -131,7 +134,22 @@ function serveConnection(socket: net.Socket, service: SkepService, connections: 
   });
 }
 
-async function handleLine(line: string, service: SkepService): Promise<ReplyFrame> {
+/** A streaming call: its parts go out as chunk frames, its end as the reply. */
+async function runStream(service: SkepService & Partial<SkepStreams>, method: StreamMethodName, params: unknown, chunk: (part: unknown) => void, gone: AbortSignal): Promise<Reply> {
+  const implementation = service[method];
+  if (typeof implementation !== 'function') return { ok: false, error: skepError('UNKNOWN_METHOD', method).toEnvelope() };
+  const parsed = STREAM_PARAMS[method].safeParse(params);
+  if (!parsed.success) return { ok: false, error: skepError('INVALID_REQUEST', parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ')).toEnvelope() };
+  try {
+    const [ref, options] = parsed.data;
+    await implementation.call(service, ref, options, chunk, gone);
+    return { ok: true, result: null };
+  } catch (error) {
+    return { ok: false, error: toErrorEnvelope(error) };
+  }
+}
+
+async function handleLine(line: string, service: SkepService, stream: { send: (frame: ControlFrame) => void; gone: AbortSignal }): Promise<ReplyFrame> {
   let json: unknown;
   try {
     json = JSON.parse(line);
@@ -140,6 +158,8 @@ async function handleLine(line: string, service: SkepService): Promise<ReplyFram
   }
   const frame = requestFrame.safeParse(json);
   if (!frame.success) return { id: null, ok: false, error: skepError('INVALID_REQUEST', 'expected {id, method, params}').toEnvelope() };
+  const { id, method } = frame.data;
+  if (isStreamMethodName(method)) return { id, ...(await runStream(service, method, frame.data.params, (chunk) => stream.send({ id, chunk }), stream.gone)) };
   const reply = await dispatchCall(service, frame.data.method, frame.data.params);
   return { id: frame.data.id, ...reply };
 }

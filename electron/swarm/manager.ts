@@ -14,7 +14,7 @@ import { randomBase36Id } from './ca/index.js';
 import { ClusterControl } from './controlapi/cluster.js';
 import { NodeControl } from './controlapi/nodes.js';
 import { ServiceControl } from './controlapi/services.js';
-import { assignmentsFor, nodesWithChangedAssignments, statusCommand } from './dispatcher/assignments.js';
+import { assignmentsFromIndex, nodesWithChangedAssignments, statusCommand, type KnownSet } from './dispatcher/assignments.js';
 import { Dispatcher } from './dispatcher/dispatcher.js';
 import { RoleManager } from './roles/role-manager.js';
 import { ServicesLoop } from './services-loop.js';
@@ -144,9 +144,9 @@ export class Manager {
     return this.raft.isLeader;
   }
 
-  /** A node's complete set of tasks, from this manager's store (any manager answers). */
-  assignments(nodeId: string): AssignmentSet {
-    return assignmentsFor(this.raft.store.state, nodeId);
+  /** A node's complete set of tasks, from this manager's store (any manager answers); none when it holds them already. */
+  assignments(nodeId: string, known?: KnownSet): AssignmentSet {
+    return assignmentsFromIndex(this.raft.store, nodeId, known);
   }
 
   /** A node's reports on its own tasks, as one entry (a follower's proposal goes to the leader through Raft). */

@@ -2,7 +2,7 @@
 // socket directly). Every process is started and stopped by its own pid; every directory is removed.
 //
 // Each test file gets its own loopback subnet (127.0.N.x) so files never collide on addresses.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -47,6 +47,11 @@ export interface CliResult {
 export interface CliOptions {
   readonly stdin?: string;
   readonly timeoutMs?: number;
+}
+
+/** Starts `skep -H CONTROL ARGS…` and leaves it running (`service logs -f`): the caller reads and ends it. */
+export function startCli(control: string, args: readonly string[]): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, [cliPath, '-H', control, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 /** Runs `skep -H CONTROL ARGS…` and collects its exit code and output. */

@@ -2,7 +2,10 @@
 // share one real dockerd of this file's own, each node seeing only containers labelled with its node
 // ID. `service create|scale|rm` through the real CLI must run, move and remove real containers; a
 // container killed with SIGKILL is replaced in the same slot; a dead worker's tasks move; a restarted
-// daemon adopts its containers; logs come from both nodes; bad input gets Swarm's texts.
+// daemon adopts its containers; logs come from both nodes, and `logs -f` streams them as they are
+// written; an engine label (the engine runs with `--label storage=ssd`) is what `engine.labels.*`
+// constraints match; bad input gets Swarm's texts.
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Task } from '../../shared/services.js';
 import { busyboxUnavailableReason, importBusyboxImage } from '../support/busybox-image.js';
 import { dockerdUnavailableReason, startDockerd, type TestEngine } from '../support/dockerd.js';
-import { Cluster, daemonErrorLine, expectOk, waitUntil, type SkepNode } from './harness.js';
+import { Cluster, daemonErrorLine, expectOk, startCli, waitUntil, type SkepNode } from './harness.js';
 
 const IMAGE = 'skep-test/busybox:1';
 const skipReason = dockerdUnavailableReason() ?? busyboxUnavailableReason();
@@ -68,7 +71,7 @@ describe.skipIf(skipReason !== undefined)('services on real Docker Engines', () 
 
   beforeAll(async () => {
     workDir = await mkdtemp(path.join(os.tmpdir(), 'skep-services-'));
-    engine = await startDockerd(workDir);
+    engine = await startDockerd(workDir, ['--label', 'storage=ssd']);
     docker = new Docker({ socketPath: engine.host.slice('unix://'.length) });
     await importBusyboxImage(docker, workDir, IMAGE);
     // The daemons inherit it: both nodes run their tasks on this file's engine.
@@ -117,7 +120,8 @@ describe.skipIf(skipReason !== undefined)('services on real Docker Engines', () 
 
     const ls = expectOk(await manager.cli('service', 'ls'), 'service ls').stdout.split('\n');
     expect(ls[0]).toMatch(/^ID +NAME +MODE +REPLICAS +IMAGE +PORTS$/);
-    expect(ls[1]).toMatch(new RegExp(`^[0-9a-z]{12} +web +replicated +3/3 +${IMAGE.replace(/[./]/g, '\\$&')}$`));
+    // Go's tabwriter pads every cell but the last, as Docker's output is (trailing blanks for an empty PORTS).
+    expect(ls[1]).toMatch(new RegExp(`^[0-9a-z]{12} +web +replicated +3/3 +${IMAGE.replace(/[./]/g, '\\$&')} *$`));
 
     const ps = expectOk(await manager.cli('service', 'ps', 'web'), 'service ps').stdout.split('\n');
     expect(ps[0]).toMatch(/^ID +NAME +IMAGE +NODE +DESIRED STATE +CURRENT STATE +ERROR +PORTS$/);
@@ -189,7 +193,7 @@ describe.skipIf(skipReason !== undefined)('services on real Docker Engines', () 
     const running = await converged('everywhere', 2);
     expect(running.map((t) => t.nodeId).sort()).toEqual([manager.id, worker.id].sort());
     const ls = expectOk(await manager.cli('service', 'ls'), 'service ls').stdout;
-    expect(ls).toMatch(/ everywhere +global +2\/2 +skep-test\/busybox:1\n/);
+    expect(ls).toMatch(/ everywhere +global +2\/2 +skep-test\/busybox:1 *\n/);
     const scaled = await manager.cli('service', 'scale', 'everywhere=3');
     expect(scaled.stderr).toBe(daemonErrorLine('scale can only be used with replicated or replicated-job mode'));
     const ps = expectOk(await manager.cli('node', 'ps', worker.id), 'node ps').stdout;
@@ -208,6 +212,46 @@ describe.skipIf(skipReason !== undefined)('services on real Docker Engines', () 
     for (const pattern of expected) expect(out).toMatch(pattern);
     expect(running.map((t) => t.nodeId).sort()).toEqual([manager.id, worker.id].sort());
     expectOk(await manager.cli('service', 'rm', 'talker'), 'rm talker');
+  });
+
+  test('service logs -f streams lines as the tasks write them, from both nodes, follows a new task, and ends on Ctrl-C', async () => {
+    expectOk(await manager.cli('service', 'create', '-d', '--name', 'ticker', '--replicas', '2', '--stop-grace-period', '1s', IMAGE, 'sh', '-c', 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done'), 'create ticker');
+    const first = await converged('ticker', 2);
+    expect(new Set(first.map((t) => t.nodeId))).toEqual(new Set([manager.id, worker.id]));
+    const follower = startCli(manager.control, ['service', 'logs', '-f', 'ticker']);
+    let out = '';
+    follower.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const linesOf = (task: Task): number[] =>
+      [...out.matchAll(new RegExp(`^ticker\\.${task.slot}\\.${task.id.slice(0, 12)}@[^ ]+    \\| tick (\\d+)$`, 'gm'))].map((m) => Number(m[1]));
+    try {
+      // Lines keep coming while the command runs: numbers the containers print after it started.
+      await waitUntil('three new lines of each task', async () => first.every((t) => linesOf(t).length >= 3) || undefined, { timeoutMs: 30_000 });
+      const seen = first.map((t) => Math.max(...linesOf(t)));
+      await waitUntil('later lines of each task', async () => first.every((t, i) => Math.max(...linesOf(t)) > seen[i]!) || undefined, { timeoutMs: 30_000 });
+      expectOk(await manager.cli('service', 'scale', '-d', 'ticker=3'), 'scale ticker');
+      const third = (await converged('ticker', 3)).find((t) => !first.some((f) => f.id === t.id))!;
+      await waitUntil('the new task\'s lines in the same stream', async () => linesOf(third).length >= 2 || undefined, { timeoutMs: 30_000 });
+      expect(linesOf(third)[0]).toBe(0);
+      expect(follower.exitCode).toBeNull();
+    } finally {
+      follower.kill('SIGINT');
+    }
+    const [code, signal] = (await once(follower, 'close')) as [number | null, NodeJS.Signals | null];
+    expect(code === 130 || signal === 'SIGINT').toBe(true);
+    expectOk(await manager.cli('service', 'rm', 'ticker'), 'rm ticker');
+  });
+
+  test('engine.labels constraints match what the agents read from their engine', async () => {
+    const nodes = await manager.nodes();
+    expect(nodes.map((n) => n.description.engineLabels)).toEqual([{ storage: 'ssd' }, { storage: 'ssd' }]);
+    const inspected = expectOk(await manager.cli('node', 'inspect', '--format', '{{json .Description.Engine.Labels}}', 'self'), 'node inspect').stdout;
+    expect(inspected).toBe('{"storage":"ssd"}\n');
+    expectOk(await manager.cli('service', 'create', '-d', '--name', 'fast', '--replicas', '2', '--stop-grace-period', '1s', '--constraint', 'engine.labels.storage==ssd', IMAGE, 'sleep', '1000'), 'create fast');
+    await converged('fast', 2);
+    expectOk(await manager.cli('service', 'create', '-d', '--name', 'spinning', '--constraint', 'engine.labels.storage==hdd', IMAGE, 'sleep', '1000'), 'create spinning');
+    const pending = await waitUntil('the spinning task pending', async () => (await tasks('spinning')).find((t) => t.status.err !== ''), { timeoutMs: 30_000 });
+    expect(pending.status.err).toBe('no suitable node (scheduling constraints not satisfied on 2 nodes)');
+    expectOk(await manager.cli('service', 'rm', 'fast', 'spinning'), 'rm fast spinning');
   });
 
   test('bad input gets Swarm\'s texts: an image no node has, a constraint no node meets, a taken name', async () => {

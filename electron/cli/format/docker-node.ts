@@ -44,7 +44,7 @@ export function dockerNode(node: SwarmNode): Record<string, unknown> {
         NanoCPUs: description.resources.cpus === 0 ? undefined : description.resources.cpus * 1e9,
         MemoryBytes: description.resources.memoryBytes === 0 ? undefined : description.resources.memoryBytes,
       },
-      Engine: { EngineVersion: omitEmpty(description.engineVersion) },
+      Engine: { EngineVersion: omitEmpty(description.engineVersion), Labels: description.engineLabels && Object.keys(description.engineLabels).length > 0 ? new GoMap(description.engineLabels) : undefined },
     },
     Status: { State: status.state, Message: omitEmpty(status.message), Addr: omitEmpty(status.addr) },
     ManagerStatus: managerStatus
@@ -136,7 +136,7 @@ export function nodePrettyContext(node: SwarmNode): Record<string, unknown> {
     PlatformArchitecture: () => node.description.platform.architecture,
     ResourceNanoCPUs: () => node.description.resources.cpus,
     ResourceMemory: () => (node.description.resources.memoryBytes === 0 ? '' : bytesSize(node.description.resources.memoryBytes)),
-    EngineLabels: () => new GoMap(),
+    EngineLabels: () => new GoMap(node.description.engineLabels ?? {}),
     EngineVersion: () => node.description.engineVersion,
   };
 }

@@ -11,9 +11,30 @@ const ASSIGNED = taskStateRank('assigned');
 
 /** The node's assignments: every task placed on it that the store still holds, in ID order. */
 export function assignmentsFor(state: SwarmState, nodeId: string): AssignmentSet {
-  const own = Object.values(tasksOf(state)).filter((t) => t.nodeId === nodeId && taskStateRank(t.status.state) >= ASSIGNED);
-  own.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return assignmentSet(Object.values(tasksOf(state)).filter((t) => t.nodeId === nodeId), undefined);
+}
+
+/** What a node says it holds (the version and size of the last set it was sent). */
+export interface KnownSet {
+  readonly version: number;
+  readonly tasks: number;
+}
+
+/**
+ * The node's assignments from the store's node index (no scan of every task). A node that already
+ * holds this set gets `unchanged` and no tasks. The version (the newest task's Raft index) with the
+ * set's size identifies the set: any addition or change raises the version past every earlier one,
+ * and removals alone lower the size, so the pair never comes back to a value it had.
+ */
+export function assignmentsFromIndex(store: { tasksOfNode(nodeId: string): readonly Task[] }, nodeId: string, known: KnownSet | undefined): AssignmentSet {
+  return assignmentSet(store.tasksOfNode(nodeId), known);
+}
+
+function assignmentSet(placed: readonly Task[], known: KnownSet | undefined): AssignmentSet {
+  const own = placed.filter((t) => taskStateRank(t.status.state) >= ASSIGNED);
   const version = own.reduce((max, t) => Math.max(max, t.version), 0);
+  if (known && known.version === version && known.tasks === own.length) return { version, tasks: [], unchanged: true };
+  own.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { version, tasks: own.map(toAssignedTask) };
 }
 

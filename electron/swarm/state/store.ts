@@ -119,6 +119,65 @@ export interface StoreChange {
   readonly command?: Command;
 }
 
+/** The task IDs a command can touch; undefined: any (the index is rebuilt). */
+function touchedTaskIds(command: Command): readonly string[] | undefined {
+  switch (command.op) {
+    case 'tasks.batch':
+      return command.changes.flatMap((c) => (c.op === 'task.create' ? [c.task.id] : 'taskId' in c ? [c.taskId] : []));
+    case 'task.status':
+      return command.reports.map((r) => r.taskId);
+    case 'cluster.create':
+      return undefined;
+    default:
+      return [];
+  }
+}
+
+/**
+ * Tasks by service and by node, kept beside the state as commands apply (swarmkit's store indexes),
+ * so "this node's tasks" and "this service's tasks" cost what they return, not a scan of every task.
+ */
+export class TaskIndex {
+  private readonly byService = new Map<string, Set<string>>();
+  private readonly byNode = new Map<string, Set<string>>();
+
+  rebuild(state: SwarmState): void {
+    this.byService.clear();
+    this.byNode.clear();
+    for (const task of Object.values(tasksOf(state))) this.add(task);
+  }
+
+  update(previous: SwarmState, next: SwarmState, ids: readonly string[]): void {
+    const before = tasksOf(previous);
+    const after = tasksOf(next);
+    for (const id of ids) {
+      const old = before[id];
+      const now = after[id];
+      if (old === now) continue;
+      if (old && (!now || old.nodeId !== now.nodeId)) this.byNode.get(old.nodeId)?.delete(id);
+      if (old && !now) this.byService.get(old.serviceId)?.delete(id);
+      if (now) this.add(now);
+    }
+  }
+
+  serviceTaskIds(serviceId: string): ReadonlySet<string> {
+    return this.byService.get(serviceId) ?? new Set();
+  }
+
+  nodeTaskIds(nodeId: string): ReadonlySet<string> {
+    return this.byNode.get(nodeId) ?? new Set();
+  }
+
+  private add(task: Task): void {
+    const service = this.byService.get(task.serviceId) ?? new Set<string>();
+    service.add(task.id);
+    this.byService.set(task.serviceId, service);
+    const node = this.byNode.get(task.nodeId) ?? new Set<string>();
+    node.add(task.id);
+    this.byNode.set(task.nodeId, node);
+  }
+}
+
 /**
  * The state machine. Holds the state; `apply` returns a new state object each time, and every
  * applied change goes to the change feed (`watch`), so components react to writes instead of polling.
@@ -126,9 +185,30 @@ export interface StoreChange {
 export class SwarmStore {
   private current: SwarmState = EMPTY_STATE;
   private readonly watchers = new Set<(change: StoreChange) => void>();
+  private readonly index = new TaskIndex();
 
   get state(): SwarmState {
     return this.current;
+  }
+
+  /** A service's tasks, from the index (no scan). */
+  tasksOfService(serviceId: string): Task[] {
+    return this.lookup(this.index.serviceTaskIds(serviceId));
+  }
+
+  /** The tasks placed on a node, from the index (no scan); '' is the unassigned ones. */
+  tasksOfNode(nodeId: string): Task[] {
+    return this.lookup(this.index.nodeTaskIds(nodeId));
+  }
+
+  private lookup(ids: ReadonlySet<string>): Task[] {
+    const tasks = tasksOf(this.current);
+    const found: Task[] = [];
+    for (const id of ids) {
+      const task = tasks[id];
+      if (task) found.push(task);
+    }
+    return found;
   }
 
   watch(listener: (change: StoreChange) => void): () => void {
@@ -140,6 +220,11 @@ export class SwarmStore {
     const previous = this.current;
     const { state, result } = applyCommand(previous, command, index);
     this.current = state;
+    if (state !== previous) {
+      const touched = touchedTaskIds(command);
+      if (touched === undefined) this.index.rebuild(state);
+      else this.index.update(previous, state, touched);
+    }
     if (result.ok) this.publish({ index, state, previous, command });
     return result;
   }
@@ -151,6 +236,7 @@ export class SwarmStore {
   restore(data: Uint8Array, index = 0): void {
     const previous = this.current;
     this.current = data.length === 0 ? EMPTY_STATE : { services: {}, tasks: {}, ...(JSON.parse(new TextDecoder().decode(data)) as SwarmState) };
+    this.index.rebuild(this.current);
     this.publish({ index, state: this.current, previous });
   }
 

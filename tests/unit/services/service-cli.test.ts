@@ -1,7 +1,9 @@
 // The `skep service` CLI's own pieces: Docker's value syntaxes (durations, sizes, ports) with Docker's
 // refusals, and the `service ps` table (history rows, quoted errors, human times).
 import { describe, expect, it } from 'vitest';
-import { formatTaskTable, humanDuration, parseBytes, parseDuration, parsePort } from '../../../electron/cli/service-commands.js';
+import { humanDuration } from '../../../electron/cli/format/docker-service.js';
+import { formatTaskTable } from '../../../electron/cli/service-commands.js';
+import { durationFlag as parseDuration, memoryBytesFlag as parseBytes, portFlag as parsePort } from '../../../electron/cli/service-values.js';
 import { service, spec, status, T0, task } from '../../support/swarm-services.js';
 
 describe('Docker\'s value syntaxes', () => {
@@ -10,8 +12,9 @@ describe('Docker\'s value syntaxes', () => {
     expect(parseDuration('1m30s')).toBe(90_000);
     expect(parseDuration('250ms')).toBe(250);
     expect(parseDuration('0')).toBe(0);
-    expect(() => parseDuration('5')).toThrow('time: invalid duration "5"');
-    expect(() => parseDuration('5 s')).toThrow('time: invalid duration "5 s"');
+    expect(() => parseDuration('5')).toThrow('time: missing unit in duration "5"');
+    expect(() => parseDuration('5 s')).toThrow('time: unknown unit " s" in duration "5 s"');
+    expect(() => parseDuration('s')).toThrow('time: invalid duration "s"');
   });
 
   it('sizes as Docker\'s RAMInBytes', () => {
@@ -26,9 +29,9 @@ describe('Docker\'s value syntaxes', () => {
     expect(parsePort('published=8080,target=80')).toEqual({ protocol: 'tcp', targetPort: 80, publishedPort: 8080, publishMode: 'host' });
     expect(parsePort('published=53,target=53,protocol=udp,mode=host')).toEqual({ protocol: 'udp', targetPort: 53, publishedPort: 53, publishMode: 'host' });
     expect(parsePort('8080:80')).toEqual({ protocol: 'tcp', targetPort: 80, publishedPort: 8080, publishMode: 'host' });
-    expect(() => parsePort('published=8080')).toThrow('missing mandatory field "target"');
+    expect(() => parsePort('published=8080')).toThrow("missing mandatory field 'target'");
     expect(() => parsePort('published=80,target=80,mode=ingress')).toThrow('invalid publish mode value (ingress)');
-    expect(() => parsePort('eighty')).toThrow('invalid port format: eighty');
+    expect(() => parsePort('eighty')).toThrow('invalid containerPort: eighty');
   });
 });
 
@@ -38,7 +41,7 @@ describe('service ps', () => {
     const now = T0 + 3 * 60_000;
     const current = task(web, { id: 'b'.repeat(25), slot: 1, nodeId: 'n1', createdAt: new Date(T0 + 60_000).toISOString(), status: status('running', T0 + 60_000) });
     const old = task(web, { id: 'a'.repeat(25), slot: 1, nodeId: 'n1', desiredState: 'shutdown', status: status('failed', T0, { err: 'task: non-zero exit (137)' }) });
-    const lines = formatTaskTable([current, old], new Map([['n1', 'pi-1']]), { now }).split('\n');
+    const lines = formatTaskTable([current, old], new Map([['n1', 'pi-1']]), { now }).split('\n').map((line) => line.trimEnd());
     expect(lines[0]).toMatch(/^ID +NAME +IMAGE +NODE +DESIRED STATE +CURRENT STATE +ERROR +PORTS$/);
     expect(lines[1]).toMatch(/^b{12} +web\.1 +busybox:1 +pi-1 +Running +Running 2 minutes ago$/);
     expect(lines[2]).toMatch(/^a{12} +\\_ web\.1 +busybox:1 +pi-1 +Shutdown +Failed 3 minutes ago +"task: non-zero exit \(137\)"$/);

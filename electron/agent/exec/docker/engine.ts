@@ -32,13 +32,28 @@ function describeFailure(error: unknown): string {
   return `no Docker Engine found (${message})`;
 }
 
+/** Bounds on what a node reports of its engine's labels (they travel in every heartbeat). */
+export const MAX_ENGINE_LABELS = 64;
+export const MAX_ENGINE_LABEL_CHARS = 1024;
+
+/** The engine's `Labels` from /info ("key=value" strings, as `dockerd --label` sets them) as a map; a bare key is an empty value. */
+export function engineLabelsFrom(labels: readonly string[] | null | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const label of (labels ?? []).slice(0, MAX_ENGINE_LABELS)) {
+    const at = label.indexOf('=');
+    const key = (at < 0 ? label : label.slice(0, at)).slice(0, MAX_ENGINE_LABEL_CHARS);
+    if (key !== '') out[key] = at < 0 ? '' : label.slice(at + 1, at + 1 + MAX_ENGINE_LABEL_CHARS);
+  }
+  return out;
+}
+
 /** Pings the engine and reads its version; never throws — "no engine" is a normal state. */
 export async function probeEngine(options: EngineOptions = {}): Promise<EngineStatus> {
   const endpoint = options.host ?? defaultEndpoint();
   try {
     const docker = dockerFor(endpoint, options.timeoutMs ?? 3000);
     await docker.ping();
-    const version = await docker.version();
+    const [version, info] = await Promise.all([docker.version(), docker.info() as Promise<{ Labels?: string[] | null }>]);
     return {
       available: true,
       endpoint,
@@ -46,6 +61,7 @@ export async function probeEngine(options: EngineOptions = {}): Promise<EngineSt
       apiVersion: version.ApiVersion,
       os: version.Os,
       arch: version.Arch,
+      labels: engineLabelsFrom(info.Labels),
     };
   } catch (error) {
     return { available: false, endpoint, reason: describeFailure(error) };
