@@ -5,18 +5,31 @@ import type { SkepApi } from '../../shared/api.js';
 import type { ServiceSpecInput } from '../../shared/service-schema.js';
 import { taskName, type PortConfig, type Service, type ServiceSpec, type Task, type TaskState } from '../../shared/services.js';
 import type { ClientFactory } from './client-factory.js';
-import { print, table } from './output.js';
+import { cliError, print, table } from './output.js';
 
 // ---- Docker's value syntaxes ----
 
 const DURATION_UNITS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** Go's time.ParseDuration ("5s", "1m30s", "100ms") in milliseconds. */
+/** Go's time.ParseDuration ("5s", "1m30s", "100ms") in milliseconds, refusing with Go's texts. */
 export function parseDuration(value: string): number {
-  const parts = [...value.matchAll(/(-?\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)];
-  if (value === '0') return 0;
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== value) throw new InvalidArgumentError(`time: invalid duration "${value}"`);
-  return Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * DURATION_UNITS[p[2]!]!, 0));
+  const sign = value.startsWith('-') ? -1 : 1;
+  let rest = value.replace(/^[-+]/, '');
+  if (rest === '0') return 0;
+  if (rest === '') throw new InvalidArgumentError(`time: invalid duration "${value}"`);
+  let total = 0;
+  while (rest !== '') {
+    const number = /^\d*(?:\.\d*)?/.exec(rest)![0];
+    if (number === '' || number === '.') throw new InvalidArgumentError(`time: invalid duration "${value}"`);
+    rest = rest.slice(number.length);
+    const unit = /^[^\d.]*/.exec(rest)![0];
+    if (unit === '') throw new InvalidArgumentError(`time: missing unit in duration "${value}"`);
+    const factor = DURATION_UNITS[unit];
+    if (factor === undefined) throw new InvalidArgumentError(`time: unknown unit "${unit}" in duration "${value}"`);
+    total += Number(number) * factor;
+    rest = rest.slice(unit.length);
+  }
+  return sign * Math.round(total);
 }
 
 /** Docker's RAMInBytes ("64m", "1g", "512MiB"). */
@@ -29,13 +42,13 @@ export function parseBytes(value: string): number {
 
 function parseCpus(value: string): number {
   const cpus = Number(value);
-  if (!Number.isFinite(cpus) || cpus < 0) throw new InvalidArgumentError(`invalid argument "${value}" for "--limit-cpu" flag: failed to parse ${value} as a rational number`);
+  if (!Number.isFinite(cpus) || cpus < 0) throw new InvalidArgumentError(`failed to parse ${value} as a rational number`);
   return Math.round(cpus * 1e9);
 }
 
 function nonNegativeInteger(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`invalid argument "${value}": strconv.ParseUint: parsing "${value}": invalid syntax`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`strconv.ParseUint: parsing "${value}": invalid syntax`);
   return n;
 }
 
@@ -382,11 +395,21 @@ export function serviceCommand(client: ClientFactory): Command {
       const api = client();
       for (const pair of pairs) {
         const [ref, count] = pair.split('=');
-        if (!ref || count === undefined || !/^\d+$/.test(count)) throw new InvalidArgumentError(`invalid scale specifier '${pair}'.\nSee 'skep service scale --help'.`);
+        if (!ref || count === undefined) throw new InvalidArgumentError(`invalid scale specifier '${pair}'.\nSee 'skep service scale --help'.`);
+      }
+      // As docker/cli: a bad count is reported for its service, and the others are still scaled.
+      const refused: string[] = [];
+      for (const pair of pairs) {
+        const [ref = '', count = ''] = pair.split('=');
+        if (!/^\d+$/.test(count)) {
+          refused.push(cliError('SERVICE_SCALE_REPLICAS_INVALID', ref, count).message);
+          continue;
+        }
         await api.serviceScale(ref, Number(count));
         print(`${ref} scaled to ${count}`);
         if (!options.detach) await showProgress(api, ref, ref);
       }
+      if (refused.length > 0) throw cliError('SERVICE_SCALE_FAILED', refused);
     });
 
   service

@@ -10,8 +10,10 @@ describe('Docker\'s value syntaxes', () => {
     expect(parseDuration('1m30s')).toBe(90_000);
     expect(parseDuration('250ms')).toBe(250);
     expect(parseDuration('0')).toBe(0);
-    expect(() => parseDuration('5')).toThrow('time: invalid duration "5"');
-    expect(() => parseDuration('5 s')).toThrow('time: invalid duration "5 s"');
+    expect(() => parseDuration('5')).toThrow('time: missing unit in duration "5"');
+    expect(() => parseDuration('5 s')).toThrow('time: unknown unit " s" in duration "5 s"');
+    expect(() => parseDuration('5x')).toThrow('time: unknown unit "x" in duration "5x"');
+    expect(() => parseDuration('abc')).toThrow('time: invalid duration "abc"');
   });
 
   it('sizes as Docker\'s RAMInBytes', () => {
