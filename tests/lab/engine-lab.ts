@@ -113,7 +113,10 @@ export class EngineHost {
       '--pidfile', path.join(this.dir, 'docker.pid'),
       '--host', `unix://${this.socket}`,
       '--cgroup-parent', `/${this.netns}`,
-    ]);
+    ], {
+      // Docker Swarm's tasks use the local image instead of asking a registry (none is reachable here).
+      env: { ...process.env, DOCKER_SERVICE_PREFER_OFFLINE_IMAGE: '1' },
+    });
     const started = this.engine;
     await waitUntil(`dockerd on ${this.name}`, async () => {
       if (started.child.exitCode !== null) throw new Error(`dockerd on ${this.name} exited:\n${started.output()}`);
