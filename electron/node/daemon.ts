@@ -115,6 +115,7 @@ export class SkepDaemon implements SkepService {
   /** Serializes init/join/leave so two of them can't interleave. */
   private lifecycle: Promise<unknown> = Promise.resolve();
   private description: NodeDescription | undefined;
+  private descriptionRefresh: NodeJS.Timeout | undefined;
   private lastStatus: SwarmStatus | undefined;
   private lastInfo: SystemInfo | undefined;
   private publishCount = 0;
@@ -199,17 +200,25 @@ export class SkepDaemon implements SkepService {
 
   private async nodeDescription(): Promise<NodeDescription> {
     if (!this.description) {
-      const info = await this.getSystemInfo();
-      this.description = {
-        hostname: info.hostname.slice(0, 253),
-        platform: { os: info.os.platform, architecture: info.architecture },
-        resources: { cpus: info.cpuCount, memoryBytes: info.memoryBytes },
-        engineVersion: info.engine.available ? info.engine.version.slice(0, 64) : '',
-      };
-      // The engine may start or be upgraded later; re-read it now and then.
-      setTimeout(() => (this.description = undefined), 30_000).unref();
+      this.description = await this.readNodeDescription();
+      // The engine may start or be upgraded later: re-read it now and then, in the background, so a
+      // heartbeat never waits on an engine busy starting containers (late heartbeats mark a node Down).
+      this.descriptionRefresh ??= setInterval(() => {
+        void this.readNodeDescription().then((description) => (this.description = description), () => undefined);
+      }, 30_000);
+      this.descriptionRefresh.unref();
     }
     return this.description;
+  }
+
+  private async readNodeDescription(): Promise<NodeDescription> {
+    const info = await this.getSystemInfo();
+    return {
+      hostname: info.hostname.slice(0, 253),
+      platform: { os: info.os.platform, architecture: info.architecture },
+      resources: { cpus: info.cpuCount, memoryBytes: info.memoryBytes },
+      engineVersion: info.engine.available ? info.engine.version.slice(0, 64) : '',
+    };
   }
 
   // ---- status ----
