@@ -268,6 +268,8 @@ describe.skipIf(skipReason !== undefined)('services on a lab of Docker Engine ho
   });
 
   test('bad input gets Swarm\'s texts and changes nothing', async () => {
+    // What earlier cases removed is gone first, so "nothing changed" compares like with like.
+    await waitUntil('only web\'s containers left', async () => (await containers()).every((c) => c.service === 'web'), { timeoutMs: 60_000 });
     const servicesBefore = (await api((c) => c.serviceList())).map((e) => `${e.service.id}@${e.service.version}`).sort();
     const containersBefore = (await containers()).map((c) => c.id).sort();
 
