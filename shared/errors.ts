@@ -238,6 +238,11 @@ export const ERROR_CATALOG = {
     'rpc error: code = AlreadyExists desc = name conflicts with an existing object'),
   SERVICE_SCALE_NOT_REPLICATED: entry(false, () =>
     'scale can only be used with replicated or replicated-job mode'),
+  // docker/cli cli/command/service/scale.go: a count that is not an unsigned integer, per service.
+  SERVICE_SCALE_REPLICAS_INVALID: entry(false, (service: string, value: string) =>
+    `${service}: invalid replicas value ${value}: strconv.ParseUint: parsing "${value}": invalid syntax`),
+  SERVICE_SCALE_FAILED: entry(false, (errors: readonly string[]) =>
+    errors.join('\n')),
   SERVICE_NO_PREVIOUS_SPEC: entry(false, (service: string) =>
     `service ${service} does not have a previous spec`),
   // Task execution on a node (texts as Docker Swarm's executor reports them).

@@ -62,7 +62,7 @@ export class Worker {
         this.#logger.info('removing a container whose task is no longer assigned', { containerId });
         return this.#options.executor.removeContainer(containerId);
       }), this.#logger);
-      for (const task of tasks) this.#apply(task, byTask.get(task.id));
+      for (const task of tasks) this.#apply(task, byTask.get(task.id), containers !== undefined);
     });
   }
 
@@ -73,7 +73,7 @@ export class Worker {
       const unknown = changes.updated.some((task) => !this.#runners.has(task.id));
       const containers = unknown ? await this.#listContainers() : undefined;
       const byTask = new Map((containers ?? []).map((container) => [container.taskId, container.id]));
-      for (const task of changes.updated) this.#apply(task, byTask.get(task.id));
+      for (const task of changes.updated) this.#apply(task, byTask.get(task.id), containers !== undefined);
     });
   }
 
@@ -118,7 +118,8 @@ export class Worker {
     return next;
   }
 
-  #apply(task: AgentTask, containerId?: string): void {
+  /** `listed`: the engine's containers were just listed, so a task without one has none. */
+  #apply(task: AgentTask, containerId: string | undefined, listed: boolean): void {
     const existing = this.#runners.get(task.id);
     if (existing) {
       existing.update(task);
@@ -129,6 +130,7 @@ export class Worker {
       ...(this.#options.onPullProgress ? { onPullProgress: this.#options.onPullProgress } : {}),
       ...(this.#options.pullMissingImages === undefined ? {} : { pullMissingImages: this.#options.pullMissingImages }),
       ...(this.#options.retryDelayMs === undefined ? {} : { retryDelayMs: this.#options.retryDelayMs }),
+      noContainerYet: listed && containerId === undefined,
       logger: this.#logger,
     });
     this.#runners.set(task.id, runner);

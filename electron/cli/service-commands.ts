@@ -246,11 +246,21 @@ export function serviceCommand(client: ClientFactory): Command {
       const api = client();
       for (const pair of pairs) {
         const [ref, count] = pair.split('=');
-        if (!ref || count === undefined || !/^\d+$/.test(count)) throw cliError('FLAG_ERROR', `invalid scale specifier '${pair}'`, 'skep service scale SERVICE=REPLICAS [SERVICE=REPLICAS...]', 'skep service scale');
+        if (!ref || count === undefined) throw cliError('FLAG_ERROR', `invalid scale specifier '${pair}'`, 'skep service scale SERVICE=REPLICAS [SERVICE=REPLICAS...]', 'skep service scale');
+      }
+      // As docker/cli: a bad count is reported for its service, and the others are still scaled.
+      const refused: string[] = [];
+      for (const pair of pairs) {
+        const [ref = '', count = ''] = pair.split('=');
+        if (!/^\d+$/.test(count)) {
+          refused.push(cliError('SERVICE_SCALE_REPLICAS_INVALID', ref, count).message);
+          continue;
+        }
         await api.serviceScale(ref, Number(count));
         print(`${ref} scaled to ${count}`);
         if (!options.detach) await showProgress(api, ref, ref);
       }
+      if (refused.length > 0) throw cliError('SERVICE_SCALE_FAILED', refused);
     });
 
   addUpdateFlags(service.command('update'))

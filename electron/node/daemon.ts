@@ -131,6 +131,7 @@ export class SkepDaemon implements SkepService {
   /** Serializes init/join/leave so two of them can't interleave. */
   private lifecycle: Promise<unknown> = Promise.resolve();
   private description: NodeDescription | undefined;
+  private descriptionRefresh: NodeJS.Timeout | undefined;
   private lastStatus: SwarmStatus | undefined;
   private lastInfo: SystemInfo | undefined;
   private publishCount = 0;
@@ -166,6 +167,7 @@ export class SkepDaemon implements SkepService {
 
   async stop(): Promise<void> {
     clearInterval(this.statusTimer);
+    clearInterval(this.descriptionRefresh);
     clearTimeout(this.statusSoon);
     await this.halt();
     this.listeners.clear();
@@ -219,18 +221,26 @@ export class SkepDaemon implements SkepService {
 
   private async nodeDescription(): Promise<NodeDescription> {
     if (!this.description) {
-      const info = await this.getSystemInfo();
-      this.description = {
-        hostname: info.hostname.slice(0, 253),
-        platform: { os: info.os.platform, architecture: info.architecture },
-        resources: { cpus: info.cpuCount, memoryBytes: info.memoryBytes },
-        engineVersion: info.engine.available ? info.engine.version.slice(0, 64) : '',
-        ...(info.engine.available && info.engine.labels && Object.keys(info.engine.labels).length > 0 ? { engineLabels: info.engine.labels } : {}),
-      };
-      // The engine may start or be upgraded later; re-read it now and then.
-      setTimeout(() => (this.description = undefined), 30_000).unref();
+      this.description = await this.readNodeDescription();
+      // The engine may start or be upgraded later: re-read it now and then, in the background, so a
+      // heartbeat never waits on an engine busy starting containers (late heartbeats mark a node Down).
+      this.descriptionRefresh ??= setInterval(() => {
+        void this.readNodeDescription().then((description) => (this.description = description), () => undefined);
+      }, 30_000);
+      this.descriptionRefresh.unref();
     }
     return this.description;
+  }
+
+  private async readNodeDescription(): Promise<NodeDescription> {
+    const info = await this.getSystemInfo();
+    return {
+      hostname: info.hostname.slice(0, 253),
+      platform: { os: info.os.platform, architecture: info.architecture },
+      resources: { cpus: info.cpuCount, memoryBytes: info.memoryBytes },
+      engineVersion: info.engine.available ? info.engine.version.slice(0, 64) : '',
+      ...(info.engine.available && info.engine.labels && Object.keys(info.engine.labels).length > 0 ? { engineLabels: info.engine.labels } : {}),
+    };
   }
 
   // ---- status ----

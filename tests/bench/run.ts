@@ -6,6 +6,7 @@ import { runClusterBench } from './cluster.js';
 import { runProvisionBench } from './provision.js';
 import { benchThroughput, formatThroughput, runRaftBench } from './raft.js';
 import { runSchedulerBench } from './scheduler.js';
+import { runServicesBench } from './services.js';
 
 export interface BenchContext {
   readonly print: (line: string) => void;
@@ -45,6 +46,11 @@ export const BENCHES: readonly Bench[] = [
     name: 'scheduler',
     description: 'One scheduling pass for 100 and 1,000 pending tasks over 3 and 50 nodes, and one orchestrator pass creating them (pure, in-process)',
     run: (ctx) => runSchedulerBench({ print: ctx.print, quick: ctx.quick }),
+  },
+  {
+    name: 'services',
+    description: 'Services on 3 real Docker Engines in namespace hosts (root, build first): create 30 → RUNNING, scale 30 → 100, rolling update of 30 (parallelism 5), Skep beside Docker Swarm on the same engines; each Skep daemon\'s RSS with 100 tasks',
+    run: (ctx) => runServicesBench({ print: ctx.print }),
   },
   {
     name: 'provision',
