@@ -6,11 +6,12 @@ import { X509Certificate, createHash, createPrivateKey, createPublicKey, randomB
 import { skepError } from '../../../shared/errors.js';
 import { isNodeId, isNodeRole, type NodeRole } from '../../net/index.js';
 import type * as X509 from '@peculiar/x509';
+import { createKeyAndCsr } from './csr.js';
 
 /**
  * @peculiar/x509 (with reflect-metadata, asn1js, tsyringe: ~12 MiB of a process) is loaded by the
- * functions that make keys and certificates, not by those that read one (node:crypto does that): a
- * worker reads its certificate at every heartbeat but makes one only to join and to renew.
+ * functions that make a CA and certificates, which only managers do; reading a certificate and making
+ * a node's key and CSR use node:crypto (csr.ts), so a worker never loads it.
  */
 const loadX509 = (): Promise<typeof import('./x509.js')> => import('./x509.js');
 
@@ -101,17 +102,12 @@ export async function createRootCA(options: { validityDays?: number; now?: Date;
   return { certPem: cert.toString('pem'), keyPem: toPem(x509, keyDer, 'PRIVATE KEY') };
 }
 
-/** A node key pair and a CSR for it; the CSR's subject is a placeholder, the CA sets the identity. */
+/**
+ * A node key pair and a CSR for it; the CSR's subject is a placeholder, the CA sets the identity.
+ * Made with node:crypto alone (csr.ts), so a worker never loads @peculiar/x509.
+ */
 export async function createNodeKeyAndCsr(): Promise<NodeKeyAndCsr> {
-  const { subtle, x509 } = await loadX509();
-  const keys = await subtle.generateKey(EC_ALGORITHM, true, ['sign', 'verify']);
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: [{ CN: ['skep-node'] }],
-    keys,
-    signingAlgorithm: SIGNING_ALGORITHM,
-  });
-  const keyDer = await subtle.exportKey('pkcs8', keys.privateKey);
-  return { keyPem: toPem(x509, keyDer, 'PRIVATE KEY'), csrPem: csr.toString('pem') };
+  return createKeyAndCsr();
 }
 
 /** Max accepted CSR size: an ECDSA CSR is well under 1 KiB; anything near this is not ours. */
