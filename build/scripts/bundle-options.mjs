@@ -93,6 +93,7 @@ export function cliBundleOptions({ root, outfile, version, quiet = false }) {
  */
 export async function keepAscii(file) {
   const code = await readFile(file, 'utf8');
-  if (/^[\x00-\x7f]*$/.test(code)) return;
-  await writeFile(file, code.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  const notAscii = /[\u0080-\uffff]/g;
+  if (!notAscii.test(code)) return;
+  await writeFile(file, code.replace(notAscii, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
 }

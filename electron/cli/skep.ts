@@ -18,9 +18,9 @@ import { runVersion } from './version-command.js';
 
 // The node itself (daemon, ui, info) is loaded only by the commands that run one: a client command
 // stays small and quick, and a daemon doesn't hold the browser server (ws) it never serves.
-const loadDaemonCommand = (): Promise<typeof import('./daemon-command.js')> => import('./daemon-command.js');
-const loadUiCommand = (): Promise<typeof import('./ui-command.js')> => import('./ui-command.js');
-const loadInfoCommand = (): Promise<typeof import('./info-command.js')> => import('./info-command.js');
+const loadDaemonCommand = () => import('./daemon-command.js');
+const loadUiCommand = () => import('./ui-command.js');
+const loadInfoCommand = () => import('./info-command.js');
 
 function portNumber(value: string): number {
   const port = Number(value);

@@ -5,9 +5,12 @@
 // 1. Idle RSS: after the swarm is formed and every node Ready, the daemons settle (GC, JIT) and then
 //    are sampled every few seconds for a while; the median per role is printed with the goal, and the
 //    first and last samples show whether anything grows while idle (SKEP_BENCH_MEMORY_WATCH_S=300 for
-//    a five-minute leak watch).
-// 2. What each part costs: each group of modules bundled on its own (as the daemon's bundle holds it)
-//    and imported by a fresh `node`; RSS and V8 heap after a full GC, minus an empty bundle's.
+//    a five-minute leak watch). Twice: with Node's flags as Skep installs daemons (provision's
+//    DAEMON_NODE_FLAGS, what the goal is about) and with plain `node`.
+// 2. What each part costs: each group of modules bundled on its own with the CLI bundle's options
+//    (build/scripts/bundle-options.mjs) and imported by a fresh `node`, which keeps every export
+//    reachable; RSS and V8 heap after a full GC, minus an empty bundle's. Parts share dependencies
+//    (zod, node:tls), so the rows overlap and do not add up.
 //
 // Needs the built CLI: node build/scripts/build.mjs --quiet.
 import { execFileSync } from 'node:child_process';
@@ -16,6 +19,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { cliBundleOptions, keepAscii } from '../../build/scripts/bundle-options.mjs';
+import { DAEMON_NODE_FLAGS } from '../../electron/provision/layout.js';
 import { Cluster, sleep, waitUntil, type SkepNode } from '../cluster/harness.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -69,14 +74,14 @@ async function waitHealthy(cluster: Cluster, managers: readonly SkepNode[]): Pro
   );
 }
 
-export async function idleRss(options: MemoryBenchOptions): Promise<RoleRss[]> {
+export async function idleRss(options: MemoryBenchOptions, nodeFlags: readonly string[]): Promise<RoleRss[]> {
   const { print, quick } = options;
   const settleMs = quick ? 5_000 : 20_000;
-  const watchMs = Number(process.env['SKEP_BENCH_MEMORY_WATCH_S'] ?? (quick ? 10 : 60)) * 1000;
+  const watchMs = Number(process.env['SKEP_BENCH_MEMORY_WATCH_S'] ?? (quick ? 10 : 30)) * 1000;
   const everyMs = quick ? 1000 : 5000;
-  print(`memory: cpus=${os.cpus().length} node=${process.version} managers=3 workers=1 settle_s=${settleMs / 1000} watch_s=${watchMs / 1000}`);
+  print(`memory: cpus=${os.cpus().length} node=${process.version} node_flags="${nodeFlags.join(' ')}" managers=3 workers=1 settle_s=${settleMs / 1000} watch_s=${watchMs / 1000}`);
   // Port 2487 on subnet 47: apart from the memory cluster test (2377) and every other file's subnet.
-  const cluster = new Cluster({ subnet: 47, port: 2487 });
+  const cluster = new Cluster({ subnet: 47, port: 2487, nodeFlags });
   try {
     const [m1, m2, m3, w1] = (await cluster.add(4)) as [SkepNode, SkepNode, SkepNode, SkepNode];
     const managers = [m1, m2, m3];
@@ -134,7 +139,8 @@ const MODULE_GROUPS: readonly { name: string; imports: readonly string[] }[] = [
   { name: 'agent session + worker', imports: ['electron/agent/session.ts', 'electron/agent/worker.ts'] },
   { name: 'ssh2', imports: ['ssh2'] },
   { name: 'provision (ssh2)', imports: ['electron/provision/service.ts'] },
-  { name: 'node daemon (everything it imports)', imports: ['electron/node/daemon.ts'] },
+  { name: '`skep daemon` at start-up (daemon-command.ts; on-demand parts not run)', imports: ['electron/cli/daemon-command.ts'] },
+  { name: '`skep daemon` with every on-demand part run', imports: ['electron/cli/daemon-command.ts', 'electron/swarm/manager.ts', 'electron/provision/service.ts', 'electron/swarm/ca/x509.ts'] },
 ];
 
 /** RSS and heap after a full GC in a fresh `node --expose-gc` that imported `bundle`. */
@@ -160,19 +166,9 @@ export async function moduleCosts(options: MemoryBenchOptions): Promise<ModuleCo
       const specifiers = imports.map((i) => (i.includes('/') && !i.startsWith('node:') && !i.startsWith('@') ? path.join(ROOT, i) : i));
       writeFileSync(entry, specifiers.map((s, i) => `import * as m${i} from ${JSON.stringify(s)};`).join('\n') + `\nglobalThis.__kept = [${specifiers.map((_, i) => `m${i}`).join(', ')}];\n`);
       const outfile = path.join(dir, `${name}.mjs`);
-      await build({
-        entryPoints: [entry],
-        outfile,
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node18',
-        logLevel: 'error',
-        define: { __SKEP_VERSION__: '"bench"' },
-        external: ['cpu-features', '*.node'],
-        nodePaths: [path.join(ROOT, 'node_modules')],
-        banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url); const __filename = ''; const __dirname = '';" },
-      });
+      // As build.mjs builds the CLI (stubs for dockerode's unused parts, no comments, ASCII).
+      await build({ ...cliBundleOptions({ root: ROOT, outfile, version: 'bench', quiet: true }), entryPoints: [entry], sourcemap: false, nodePaths: [path.join(ROOT, 'node_modules')] });
+      await keepAscii(outfile);
       return outfile;
     };
     const runs = 3;
@@ -195,13 +191,17 @@ export async function moduleCosts(options: MemoryBenchOptions): Promise<ModuleCo
 
 export async function runMemoryBench(options: MemoryBenchOptions): Promise<{ roles: RoleRss[]; modules: ModuleCost[] }> {
   const { print } = options;
-  const roles = await idleRss(options);
-  for (const r of roles) {
-    const verdict = r.medianKiB <= r.goalKiB ? 'within goal' : 'OVER goal';
-    print(
-      `memory.rss_idle role=${r.role} node=${r.name} median_mib=${mib(r.medianKiB)} goal_mib=${mib(r.goalKiB)} ${verdict}` +
-        ` first_mib=${mib(r.firstKiB)} last_mib=${mib(r.lastKiB)}`,
-    );
+  let roles: RoleRss[] = [];
+  for (const [setup, flags] of [['installed', DAEMON_NODE_FLAGS], ['plain_node', []]] as const) {
+    const measured = await idleRss(options, flags);
+    if (setup === 'installed') roles = measured;
+    for (const r of measured) {
+      const verdict = r.medianKiB <= r.goalKiB ? 'within goal' : 'OVER goal';
+      print(
+        `memory.rss_idle setup=${setup} role=${r.role} node=${r.name} median_mib=${mib(r.medianKiB)} goal_mib=${mib(r.goalKiB)} ${verdict}` +
+          ` first_mib=${mib(r.firstKiB)} last_mib=${mib(r.lastKiB)}`,
+      );
+    }
   }
   const modules = await moduleCosts(options);
   for (const m of modules) print(`memory.module_cost rss_mib=${mib(m.rssKiB).padStart(5)} heap_mib=${mib(m.heapKiB).padStart(5)} ${m.name}`);

@@ -13,7 +13,7 @@ import { createKeyAndCsr } from './csr.js';
  * functions that make a CA and certificates, which only managers do; reading a certificate and making
  * a node's key and CSR use node:crypto (csr.ts), so a worker never loads it.
  */
-const loadX509 = (): Promise<typeof import('./x509.js')> => import('./x509.js');
+const loadX509 = () => import('./x509.js');
 
 export const EC_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' } as const;
