@@ -40,6 +40,8 @@ export interface RoleRss {
   readonly medianKiB: number;
   readonly firstKiB: number;
   readonly lastKiB: number;
+  /** One sample a minute (the first, then every 60 s): a leak climbs, a settling heap levels off. */
+  readonly perMinuteKiB: number[];
   readonly goalKiB: number;
 }
 
@@ -113,6 +115,7 @@ export async function idleRss(options: MemoryBenchOptions, nodeFlags: readonly s
         medianKiB: median(s),
         firstKiB: s[0] ?? NaN,
         lastKiB: s[s.length - 1] ?? NaN,
+        perMinuteKiB: s.filter((_, n) => (n * everyMs) % 60_000 === 0),
         goalKiB: role === 'worker' ? GOAL_KIB.worker : GOAL_KIB.manager,
       };
     });
@@ -199,7 +202,7 @@ export async function runMemoryBench(options: MemoryBenchOptions): Promise<{ rol
       const verdict = r.medianKiB <= r.goalKiB ? 'within goal' : 'OVER goal';
       print(
         `memory.rss_idle setup=${setup} role=${r.role} node=${r.name} median_mib=${mib(r.medianKiB)} goal_mib=${mib(r.goalKiB)} ${verdict}` +
-          ` first_mib=${mib(r.firstKiB)} last_mib=${mib(r.lastKiB)}`,
+          ` first_mib=${mib(r.firstKiB)} last_mib=${mib(r.lastKiB)} per_minute_mib=${r.perMinuteKiB.map(mib).join(',')}`,
       );
     }
   }
