@@ -4,6 +4,7 @@
 import { build as esbuild } from 'esbuild';
 import { build as viteBuild } from 'vite';
 import { writeAgentBundle } from './agent-bundle.mjs';
+import { cliBundleOptions, keepAscii, nodeBundleOptions, requireShim } from './bundle-options.mjs';
 import { chmod, cp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,36 +16,9 @@ const quiet = process.argv.includes('--quiet');
 // Rebuilds just the CLI bundle (the daemon), leaving the rest of out/ as it is: quick, for cluster work.
 const cliOnly = process.argv.includes('--cli-only');
 
-// Bundled CommonJS dependencies (dockerode, ssh2) call require(); give the ESM bundle one.
-// They also read __dirname/__filename, which ESM lacks.
-const requireShim = [
-  "import { createRequire as __skepCreateRequire } from 'node:module';",
-  "import { fileURLToPath as __skepFileURLToPath } from 'node:url';",
-  "const require = __skepCreateRequire(import.meta.url);",
-  "const __filename = __skepFileURLToPath(import.meta.url);",
-  "const __dirname = __skepFileURLToPath(new URL('.', import.meta.url));",
-].join(' ');
-
-const common = {
-  bundle: true,
-  platform: 'node',
-  sourcemap: true,
-  logLevel: quiet ? 'error' : 'warning',
-  define: { __SKEP_VERSION__: JSON.stringify(version) },
-  // ssh2's optional native helpers: it falls back to pure JS when they are absent.
-  external: ['cpu-features', '*.node'],
-};
-
 const started = performance.now();
-const cliBuild = () =>
-  esbuild({
-    ...common,
-    entryPoints: [path.join(root, 'electron/cli/skep.ts')],
-    outfile: path.join(out, 'cli/skep.mjs'),
-    format: 'esm',
-    target: 'node18',
-    banner: { js: requireShim },
-  });
+const common = nodeBundleOptions({ version, quiet });
+const cliBuild = () => esbuild(cliBundleOptions({ root, outfile: path.join(out, 'cli/skep.mjs'), version, quiet })).then(() => keepAscii(path.join(out, 'cli/skep.mjs')));
 // The app ships the CLI bundle as the agent the SSH wizard installs (build/scripts/agent-bundle.mjs).
 const agentBuild = () => writeAgentBundle({ cliBundle: path.join(out, 'cli/skep.mjs'), agentDir: path.join(out, 'agent'), version });
 if (cliOnly) {

@@ -6,18 +6,21 @@ import { defaultControlAddress } from '../agent/data-dir.js';
 import type { ClientFactory } from './client-factory.js';
 import { COMPLETION_SHELLS, completionScript, type CompletionShell } from './completion.js';
 import { connectControl, type ControlClient } from './control-client.js';
-import { runDaemon } from './daemon-command.js';
 import { INSPECT_FORMAT_HELP } from './format/command-output.js';
 import { useDockerHelp } from './help.js';
-import { runInfo } from './info-command.js';
 import { machineCommand } from './machine-commands.js';
 import { nodeCommand } from './node-commands.js';
 import { cliError, describeError } from './output.js';
 import { serviceCommand } from './service-commands.js';
 import { swarmCommand } from './swarm-commands.js';
-import { runUi } from './ui-command.js';
 import { useDockerUsageErrors, type UsageFailure } from './usage-errors.js';
 import { runVersion } from './version-command.js';
+
+// The node itself (daemon, ui, info) is loaded only by the commands that run one: a client command
+// stays small and quick, and a daemon doesn't hold the browser server (ws) it never serves.
+const loadDaemonCommand = () => import('./daemon-command.js');
+const loadUiCommand = () => import('./ui-command.js');
+const loadInfoCommand = () => import('./info-command.js');
 
 function portNumber(value: string): number {
   const port = Number(value);
@@ -62,6 +65,7 @@ program
   .addOption(new Option('--heartbeat-ms <ms>', 'Agent heartbeat period in milliseconds').argParser(positiveInteger).hideHelp())
   .action(async (options: { dataDir?: string; control?: string; debug?: boolean; tickMs?: number; heartbeatMs?: number }) => {
     const host = (program.opts() as { host?: string }).host;
+    const { runDaemon } = await loadDaemonCommand();
     await runDaemon({ ...options, ...(options.control ?? host ? { control: options.control ?? host } : {}) });
   });
 
@@ -83,6 +87,7 @@ program
     if (!/^(127\.|localhost$|::1$)/.test(options.listen)) {
       throw new InvalidArgumentError('browser mode listens on loopback only (127.0.0.1, ::1 or localhost)');
     }
+    const { runUi } = await loadUiCommand();
     await runUi({
       host: options.listen,
       port: options.port,
@@ -114,7 +119,7 @@ program
   .usage('[OPTIONS]')
   .description('Display this machine\'s facts as Skep sees them')
   .option('--format <format>', 'output format: "json" or the default table')
-  .action(async (options: { format?: string }) => runInfo(options.format));
+  .action(async (options: { format?: string }) => (await loadInfoCommand()).runInfo(options.format));
 
 useDockerHelp(program);
 

@@ -34,7 +34,7 @@ import { readHostFacts } from '../agent/host-facts.js';
 import { AgentSession, type KnownManager } from '../agent/session.js';
 import { ConnectionPool, formatAddress, noopLogger, RpcServer, type Logger, type TlsCredentials } from '../net/index.js';
 import { call, type HeartbeatAnswer, type HeartbeatReport, type ProtocolServer } from '../protocol/index.js';
-import { ProvisionService } from '../provision/service.js';
+import type { ProvisionService } from '../provision/service.js';
 import {
   createNodeKeyAndCsr,
   createRootCA,
@@ -48,7 +48,7 @@ import {
   readNodeCertificate,
 } from '../swarm/ca/index.js';
 import { joinCluster, joinHandlers, type RegisteredNode } from '../swarm/ca/join.js';
-import { Manager } from '../swarm/manager.js';
+import type { Manager } from '../swarm/manager.js';
 import { checkCanListen, parseListenAddr, resolveAddresses, resolveRemoteAddr } from './addresses.js';
 import { CertificateRenewer } from './certificates.js';
 import { DockerExecutor } from '../agent/exec/docker/executor.js';
@@ -83,6 +83,18 @@ const RECOVERY_FREE_BYTES = 4 * 1024 * 1024;
 /** Status events: at most this often on changes, and at least this often for contact times. */
 const STATUS_COALESCE_MS = 50;
 const STATUS_REFRESH_MS = 2000;
+
+/**
+ * What a worker never uses, loaded on first use: the manager (Raft, the store, the control API,
+ * the orchestrator…) and adding machines over SSH (ssh2). A worker's memory stays smaller by what
+ * these cost (electron/node/README.md, "Memory"). The bundle stays one file: esbuild runs a module
+ * reached only through import() when it is first imported.
+ */
+const ON_DEMAND = {
+  manager: () => import('../swarm/manager.js'),
+  provision: () => import('../provision/service.js'),
+} as const;
+type OnDemand = typeof ON_DEMAND;
 
 interface Running {
   local: LocalSwarmState;
@@ -137,20 +149,37 @@ export class SkepDaemon implements SkepService {
   private publishCount = 0;
   private statusTimer: NodeJS.Timeout | undefined;
   private statusSoon: NodeJS.Timeout | undefined;
+  private readonly loaded = new Set<keyof OnDemand>();
   // Adding machines over SSH (electron/provision): it uses this node only through the public API.
-  private readonly provisioning: ProvisionService;
-  readonly machineHostKey: SkepService['machineHostKey'] = (target) => this.provisioning.machineHostKey(target);
-  readonly machineCheck: SkepService['machineCheck'] = (request) => this.provisioning.machineCheck(request);
-  readonly machineAdd: SkepService['machineAdd'] = (request) => this.provisioning.machineAdd(request);
-  readonly machineList: SkepService['machineList'] = () => this.provisioning.machineList();
-  readonly machineRemove: SkepService['machineRemove'] = (request) => this.provisioning.machineRemove(request);
+  private provisioning: Promise<ProvisionService> | undefined;
+  readonly machineHostKey: SkepService['machineHostKey'] = async (target) => (await this.provision()).machineHostKey(target);
+  readonly machineCheck: SkepService['machineCheck'] = async (request) => (await this.provision()).machineCheck(request);
+  readonly machineAdd: SkepService['machineAdd'] = async (request) => (await this.provision()).machineAdd(request);
+  readonly machineList: SkepService['machineList'] = async () => (await this.provision()).machineList();
+  readonly machineRemove: SkepService['machineRemove'] = async (request) => (await this.provision()).machineRemove(request);
 
   constructor(private readonly options: DaemonOptions) {
     this.local = new LocalStore(options.dataDir, options.secretSealer);
     this.atRest = new AtRest(this.local);
     this.logger = options.logger ?? noopLogger;
     this.heartbeatPeriodMs = options.heartbeatPeriodMs ?? 2000;
-    this.provisioning = new ProvisionService({ dataDir: options.dataDir, swarm: this, emit: (event) => this.emit(event), logger: this.logger });
+  }
+
+  /** Loads a part of ON_DEMAND (once; later calls get the same module). */
+  private async load<K extends keyof OnDemand>(part: K): Promise<Awaited<ReturnType<OnDemand[K]>>> {
+    const module = (await ON_DEMAND[part]()) as Awaited<ReturnType<OnDemand[K]>>;
+    if (!this.loaded.has(part)) {
+      this.loaded.add(part);
+      this.logger.debug('daemon: loaded on first use', { part });
+    }
+    return module;
+  }
+
+  private provision(): Promise<ProvisionService> {
+    this.provisioning ??= this.load('provision').then(
+      ({ ProvisionService }) => new ProvisionService({ dataDir: this.options.dataDir, swarm: this, emit: (event) => this.emit(event), logger: this.logger }),
+    );
+    return this.provisioning;
   }
 
   /** Resumes the swarm this node was part of before a restart. */
@@ -716,8 +745,9 @@ export class SkepDaemon implements SkepService {
       if (self.manager) this.background('manager failure', this.onManagerFailed(running, self.manager, error));
       else self.failedWhileStarting ??= error;
     };
+    const { Manager: ManagerModule } = await this.load('manager');
     const cipher = await this.atRest.managerCipher();
-    const started = await Manager.start({
+    const started = await ManagerModule.start({
       cipher,
       nodeId: running.local.nodeId,
       raftDir: this.local.raftDir,

@@ -4,7 +4,7 @@
 import { skepError } from '../../shared/errors.js';
 import type { MachineFacts, PlanStepId } from '../../shared/provision.js';
 import type { NodeRole } from '../../shared/types.js';
-import { REMOTE } from './layout.js';
+import { DAEMON_NODE_FLAGS, REMOTE } from './layout.js';
 import type { Remote } from './remote.js';
 
 export interface InstallContext {
@@ -47,7 +47,7 @@ echo $$ > ${REMOTE.supervisorPid}
 child=
 trap 'trap - TERM INT; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null && wait "$child"; rm -f ${REMOTE.supervisorPid}; exit 0' TERM INT
 while :; do
-  ${nodePath} ${REMOTE.bundle} daemon --data-dir ${REMOTE.dataDir} --control ${REMOTE.control} >>${REMOTE.daemonLog} 2>&1 &
+  ${nodePath} ${DAEMON_NODE_FLAGS.join(' ')} ${REMOTE.bundle} daemon --data-dir ${REMOTE.dataDir} --control ${REMOTE.control} >>${REMOTE.daemonLog} 2>&1 &
   child=$!
   wait "$child"
   sleep 2
@@ -62,7 +62,7 @@ After=network-online.target docker.service
 Wants=network-online.target
 
 [Service]
-ExecStart=${nodePath} ${REMOTE.bundle} daemon --data-dir ${REMOTE.dataDir} --control ${REMOTE.control}
+ExecStart=${nodePath} ${DAEMON_NODE_FLAGS.join(' ')} ${REMOTE.bundle} daemon --data-dir ${REMOTE.dataDir} --control ${REMOTE.control}
 Restart=always
 RestartSec=2
 

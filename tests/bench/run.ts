@@ -3,6 +3,7 @@
 
 import os from 'node:os';
 import { runClusterBench } from './cluster.js';
+import { runMemoryBench } from './memory.js';
 import { runProvisionBench } from './provision.js';
 import { benchThroughput, formatThroughput, runRaftBench } from './raft.js';
 import { runSchedulerBench } from './scheduler.js';
@@ -41,6 +42,11 @@ export const BENCHES: readonly Bench[] = [
     name: 'cluster',
     description: 'Real daemons on loopback (build first): idle RSS; label writes/s and p50/p99 with 1, 16, 256 in flight; failover (kill -9 leader → next write), median of runs',
     run: (ctx) => runClusterBench({ print: ctx.print, quick: ctx.quick }),
+  },
+  {
+    name: 'memory',
+    description: 'Idle RSS of leader, followers and worker in a 3-manager swarm (build first), beside the goal; what each group of modules costs',
+    run: (ctx) => runMemoryBench({ print: ctx.print, quick: ctx.quick }),
   },
   {
     name: 'scheduler',

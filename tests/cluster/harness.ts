@@ -124,6 +124,8 @@ export async function withApi<T>(control: string, call: (api: SkepClient) => Pro
 }
 
 export interface DaemonOptions {
+  /** Node's own flags before the CLI (e.g. provision's DAEMON_NODE_FLAGS, as installed daemons run). */
+  readonly nodeFlags?: readonly string[];
   readonly heartbeatMs?: number;
   readonly tickMs?: number;
   readonly debug?: boolean;
@@ -176,7 +178,7 @@ export class SkepNode {
   async start(): Promise<void> {
     if (this.running) throw new Error(`${this.name} is already running`);
     if (this.process) this.previousLogs += this.process.output() + `\n---- ${this.name} restarted ----\n`;
-    const args = [cliPath, 'daemon', '--data-dir', this.dataDir, '--control', this.control];
+    const args = [...(this.daemonOptions.nodeFlags ?? []), cliPath, 'daemon', '--data-dir', this.dataDir, '--control', this.control];
     if (this.daemonOptions.tickMs !== undefined) args.push('--tick-ms', String(this.daemonOptions.tickMs));
     if (this.daemonOptions.heartbeatMs !== undefined) args.push('--heartbeat-ms', String(this.daemonOptions.heartbeatMs));
     if (this.daemonOptions.debug) args.push('-D');

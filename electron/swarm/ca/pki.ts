@@ -5,7 +5,15 @@
 import { X509Certificate, createHash, createPrivateKey, createPublicKey, randomBytes, type webcrypto } from 'node:crypto';
 import { skepError } from '../../../shared/errors.js';
 import { isNodeId, isNodeRole, type NodeRole } from '../../net/index.js';
-import { subtle, x509 } from './x509.js';
+import type * as X509 from '@peculiar/x509';
+import { createKeyAndCsr } from './csr.js';
+
+/**
+ * @peculiar/x509 (with reflect-metadata, asn1js, tsyringe: ~12 MiB of a process) is loaded by the
+ * functions that make a CA and certificates, which only managers do; reading a certificate and making
+ * a node's key and CSR use node:crypto (csr.ts), so a worker never loads it.
+ */
+const loadX509 = () => import('./x509.js');
 
 export const EC_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' } as const;
@@ -47,7 +55,7 @@ export interface NodeCertificateInfo {
   readonly fingerprint256: string;
 }
 
-function toPem(der: ArrayBuffer, label: string): string {
+function toPem(x509: typeof X509, der: ArrayBuffer, label: string): string {
   return x509.PemConverter.encode(der, label);
 }
 
@@ -59,6 +67,7 @@ function serialNumber(): string {
 }
 
 async function importPrivateKey(keyPem: string): Promise<webcrypto.CryptoKey> {
+  const { subtle, x509 } = await loadX509();
   let der: ArrayBuffer;
   try {
     const first = x509.PemConverter.decode(keyPem)[0];
@@ -74,6 +83,7 @@ async function importPrivateKey(keyPem: string): Promise<webcrypto.CryptoKey> {
 /** A new root CA: ECDSA P-256, self-signed, CA:true with path length 0, 20 years by default. */
 export async function createRootCA(options: { validityDays?: number; now?: Date; commonName?: string } = {}): Promise<CertificateAuthority> {
   const now = options.now ?? new Date();
+  const { subtle, x509 } = await loadX509();
   const keys = await subtle.generateKey(EC_ALGORITHM, true, ['sign', 'verify']);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serialNumber(),
@@ -89,19 +99,15 @@ export async function createRootCA(options: { validityDays?: number; now?: Date;
     ],
   });
   const keyDer = await subtle.exportKey('pkcs8', keys.privateKey);
-  return { certPem: cert.toString('pem'), keyPem: toPem(keyDer, 'PRIVATE KEY') };
+  return { certPem: cert.toString('pem'), keyPem: toPem(x509, keyDer, 'PRIVATE KEY') };
 }
 
-/** A node key pair and a CSR for it; the CSR's subject is a placeholder, the CA sets the identity. */
+/**
+ * A node key pair and a CSR for it; the CSR's subject is a placeholder, the CA sets the identity.
+ * Made with node:crypto alone (csr.ts), so a worker never loads @peculiar/x509.
+ */
 export async function createNodeKeyAndCsr(): Promise<NodeKeyAndCsr> {
-  const keys = await subtle.generateKey(EC_ALGORITHM, true, ['sign', 'verify']);
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: [{ CN: ['skep-node'] }],
-    keys,
-    signingAlgorithm: SIGNING_ALGORITHM,
-  });
-  const keyDer = await subtle.exportKey('pkcs8', keys.privateKey);
-  return { keyPem: toPem(keyDer, 'PRIVATE KEY'), csrPem: csr.toString('pem') };
+  return createKeyAndCsr();
 }
 
 /** Max accepted CSR size: an ECDSA CSR is well under 1 KiB; anything near this is not ours. */
@@ -118,7 +124,8 @@ export async function issueNodeCertificate(ca: CertificateAuthority, csrPem: str
     throw skepError('INVALID_REQUEST', 'cluster IDs are lowercase base36');
   }
   if (typeof csrPem !== 'string' || csrPem.length > MAX_CSR_PEM_BYTES) throw skepError('INVALID_CSR', 'too large');
-  let csr: x509.Pkcs10CertificateRequest;
+  const { x509 } = await loadX509();
+  let csr: X509.Pkcs10CertificateRequest;
   try {
     csr = new x509.Pkcs10CertificateRequest(csrPem);
   } catch {
@@ -139,7 +146,7 @@ export async function issueNodeCertificate(ca: CertificateAuthority, csrPem: str
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKey = await importPrivateKey(ca.keyPem);
   const now = options.now ?? new Date();
-  const subject: x509.JsonName = [{ CN: [options.nodeId] }, { OU: [options.role] }];
+  const subject: X509.JsonName = [{ CN: [options.nodeId] }, { OU: [options.role] }];
   if (options.clusterId !== undefined) subject.push({ O: [options.clusterId] });
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serialNumber(),
