@@ -595,16 +595,23 @@ export class RaftNode<R = unknown> {
     if (this.stopped || this.silence === null) return;
     const now = Date.now();
     // A late check means our own event loop stalled: the leader's messages may be waiting unread in our
-    // socket buffers. Judge only after they had a turn.
+    // socket buffers. Judge only after they had their turn: setImmediate runs after the loop's I/O poll.
     const stalled = now - this.lastSilenceCheckMs > 3 * this.silenceCheckMs;
     this.lastSilenceCheckMs = now;
     this.failoverStep(now);
+    if (stalled) setImmediate(() => this.judgeLeaderSilence());
+    else this.judgeLeaderSilence();
+  }
+
+  private judgeLeaderSilence(): void {
+    const silence = this.silence;
     const leader = this.leader;
-    if (leader === null || leader === this.id || this.role !== 'follower' || this.failover?.lost === leader) return;
+    if (this.stopped || silence === null || leader === null || leader === this.id || this.role !== 'follower' || this.failover?.lost === leader) return;
+    const now = Date.now();
     const heardAt = this.transportHeardAt?.(leader);
-    if (heardAt !== undefined) this.silence.heard(leader, heardAt);
-    if (stalled || !this.silence.isSilent(leader, now)) return;
-    this.leaderLost(leader, `silent for ${this.silence.silentForMs(leader, now)} ms (threshold ${this.silence.thresholdMs(leader, now)} ms)`);
+    if (heardAt !== undefined) silence.heard(leader, heardAt);
+    if (!silence.isSilent(leader, now)) return;
+    this.leaderLost(leader, `silent for ${silence.silentForMs(leader, now)} ms (threshold ${silence.thresholdMs(leader, now)} ms)`);
   }
 
   private failoverStep(now: number): void {

@@ -3,6 +3,7 @@
 
 import os from 'node:os';
 import { runClusterBench } from './cluster.js';
+import { runPartitionsBench } from './partitions.js';
 import { runProvisionBench } from './provision.js';
 import { benchThroughput, formatThroughput, runRaftBench } from './raft.js';
 import { runSchedulerBench } from './scheduler.js';
@@ -40,6 +41,11 @@ export const BENCHES: readonly Bench[] = [
     name: 'cluster',
     description: 'Real daemons on loopback (build first): idle RSS; label writes/s and p50/p99 with 1, 16, 256 in flight; failover (kill -9 leader → next write), median of runs',
     run: (ctx) => runClusterBench({ print: ctx.print, quick: ctx.quick }),
+  },
+  {
+    name: 'partitions',
+    description: 'Three managers in network namespaces (root, build first): leader cable pulled / follower cut off and healed / leader kill -9 → next write or catch-up, median of runs; leader changes under load with a slow-fsync manager',
+    run: (ctx) => runPartitionsBench({ print: ctx.print, quick: ctx.quick }),
   },
   {
     name: 'scheduler',

@@ -35,11 +35,14 @@ function freeSubnet(): string {
 
 /**
  * A passthrough FUSE file system whose fsync and fdatasync take `delay` seconds longer: a slow disk
- * (an SD card that stalls), made in the test. Needs Debian's python3-fusepy.
+ * (an SD card that stalls), made in the test. Needs Debian's python3-fusepy (and its libfuse2).
  */
 const SLOW_FS_PY = `
 import os, sys, time, errno
-from fuse import FUSE, FuseOSError, Operations
+try:
+    from fusepy import FUSE, FuseOSError, Operations  # Debian's python3-fusepy
+except ImportError:
+    from fuse import FUSE, FuseOSError, Operations
 class Slow(Operations):
     def __init__(self, root, delay):
         self.root, self.delay = root, delay
