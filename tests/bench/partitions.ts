@@ -11,10 +11,9 @@
 // 4. stability: both cores busy (two busy loops) and the leader's data directory on a FUSE disk whose
 //    fsync takes 200 ms longer, a write every 100 ms through the leader, for `stabilitySeconds`; prints the
 //    leader changes seen (terms and leader IDs polled every 100 ms on every manager). Needs python3-fusepy.
-import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { sleep, waitUntil } from '../cluster/harness.js';
-import { PartitionLab, type LabManager } from '../lab/partitions-lab.js';
+import { PartitionLab, stabilityRun, type LabManager, type StabilityResult } from '../lab/partitions-lab.js';
 import { percentile } from './raft.js';
 
 export interface PartitionsBenchOptions {
@@ -26,7 +25,7 @@ export interface PartitionsBenchResult {
   readonly cablePullMs: number[];
   readonly catchUpMs: number[];
   readonly kill9Ms: number[];
-  readonly stability: { readonly seconds: number; readonly leaderChanges: number; readonly termChanges: number; readonly writes: number; readonly failedWrites: number };
+  readonly stability: StabilityResult;
 }
 
 function summary(values: readonly number[]): string {
@@ -74,68 +73,6 @@ async function kill9Once(lab: PartitionLab, target: string, run: number): Promis
   const { ms } = await lab.firstAcknowledgedWrite(survivors, target, `kill${run}_`, killedAt);
   await lab.start(old);
   return ms;
-}
-
-/** Two busy loops: both cores of this machine busy for the run. Stopped by pid. */
-function loadBothCores(): ChildProcess[] {
-  return [0, 1].map(() => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
-}
-
-export async function stabilityRun(seconds: number, print: (line: string) => void): Promise<PartitionsBenchResult['stability']> {
-  const lab = new PartitionLab();
-  const burners: ChildProcess[] = [];
-  try {
-    // m1's data directory is on the slow disk, and m1 (which inits the swarm) leads: its heartbeats wait
-    // behind its fsyncs, the harder case for the followers' silence detectors.
-    await lab.create(3, { slowDisk: [0], fsyncDelayMs: 200 });
-    await lab.formSwarm();
-    const leader0 = await lab.waitForLeader();
-    print(`partitions.stability slow_disk=m1 leader=${leader0.name}`);
-    const target = leader0.id;
-    burners.push(...loadBothCores());
-    const seen = new Map<string, { term: number; leader: string | null }>();
-    let leaderChanges = 0;
-    let firstTerm: number | undefined;
-    let lastTerm = 0;
-    let writes = 0;
-    let failedWrites = 0;
-    const deadline = performance.now() + seconds * 1000;
-    const poll = async (): Promise<void> => {
-      while (performance.now() < deadline) {
-        await Promise.all(lab.managers.map(async (m) => {
-          const status = await lab.status(m).catch(() => undefined);
-          const raft = status?.raft;
-          if (!raft) return;
-          firstTerm ??= raft.term;
-          lastTerm = Math.max(lastTerm, raft.term);
-          const before = seen.get(m.name);
-          if (before && raft.leaderId !== null && before.leader !== null && raft.leaderId !== before.leader) {
-            leaderChanges++;
-            print(`partitions.stability leader_change on=${m.name} from=${before.leader} to=${raft.leaderId} term=${raft.term}`);
-          }
-          if (raft.leaderId !== null) seen.set(m.name, { term: raft.term, leader: raft.leaderId });
-        }));
-        await sleep(100);
-      }
-    };
-    const load = async (): Promise<void> => {
-      for (let i = 0; performance.now() < deadline; i++) {
-        const leader = lab.byId(seen.get('m1')?.leader) ?? leader0;
-        try {
-          await lab.writeLabel(leader, target, 'steady', String(i));
-          writes++;
-        } catch {
-          failedWrites++;
-        }
-        await sleep(100);
-      }
-    };
-    await Promise.all([poll(), load()]);
-    return { seconds, leaderChanges, termChanges: lastTerm - (firstTerm ?? lastTerm), writes, failedWrites };
-  } finally {
-    for (const b of burners) b.kill('SIGKILL');
-    await lab.destroy();
-  }
 }
 
 export async function runPartitionsBench(options: PartitionsBenchOptions): Promise<PartitionsBenchResult> {

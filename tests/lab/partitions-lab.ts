@@ -312,3 +312,80 @@ export class PartitionLab {
     if (existsSync(this.dir)) rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** Two busy loops: both cores of this machine busy for the run. Stopped by pid. */
+function loadBothCores(): ChildProcess[] {
+  return [0, 1].map(() => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+}
+
+export interface StabilityResult {
+  readonly seconds: number;
+  readonly leaderChanges: number;
+  readonly termChanges: number;
+  readonly writes: number;
+  readonly failedWrites: number;
+}
+
+/**
+ * A healthy group under stress, for `seconds`: both cores busy (two busy loops) and the leader's data
+ * directory on a FUSE disk whose fsync takes `fsyncDelayMs` longer, with a write every 100 ms through the
+ * leader. Counts the leader changes seen (terms and leader IDs polled every 100 ms on every manager).
+ * Needs root and Debian's python3-fusepy. Makes and removes its own lab.
+ */
+export async function stabilityRun(seconds: number, print: (line: string) => void, fsyncDelayMs = 200): Promise<StabilityResult> {
+  const lab = new PartitionLab();
+  const burners: ChildProcess[] = [];
+  try {
+    // m1's data directory is on the slow disk, and m1 (which inits the swarm) leads: its heartbeats wait
+    // behind its fsyncs, the harder case for the followers' silence detectors.
+    await lab.create(3, { slowDisk: [0], fsyncDelayMs });
+    await lab.formSwarm();
+    const leader0 = await lab.waitForLeader();
+    print(`partitions.stability slow_disk=m1 leader=${leader0.name}`);
+    const target = leader0.id;
+    burners.push(...loadBothCores());
+    const seen = new Map<string, { term: number; leader: string | null }>();
+    let leaderChanges = 0;
+    let firstTerm: number | undefined;
+    let lastTerm = 0;
+    let writes = 0;
+    let failedWrites = 0;
+    const deadline = performance.now() + seconds * 1000;
+    const poll = async (): Promise<void> => {
+      while (performance.now() < deadline) {
+        await Promise.all(lab.managers.map(async (m) => {
+          const status = await lab.status(m).catch(() => undefined);
+          const raft = status?.raft;
+          if (!raft) return;
+          firstTerm ??= raft.term;
+          lastTerm = Math.max(lastTerm, raft.term);
+          const before = seen.get(m.name);
+          if (before && raft.leaderId !== null && before.leader !== null && raft.leaderId !== before.leader) {
+            leaderChanges++;
+            print(`partitions.stability leader_change on=${m.name} from=${before.leader} to=${raft.leaderId} term=${raft.term}`);
+          }
+          if (raft.leaderId !== null) seen.set(m.name, { term: raft.term, leader: raft.leaderId });
+        }));
+        await sleep(100);
+      }
+    };
+    const load = async (): Promise<void> => {
+      for (let i = 0; performance.now() < deadline; i++) {
+        const leader = lab.byId(seen.get('m1')?.leader) ?? leader0;
+        try {
+          await lab.writeLabel(leader, target, 'steady', String(i));
+          writes++;
+        } catch {
+          failedWrites++;
+        }
+        await sleep(100);
+      }
+    };
+    await Promise.all([poll(), load()]);
+    return { seconds, leaderChanges, termChanges: lastTerm - (firstTerm ?? lastTerm), writes, failedWrites };
+  } finally {
+    for (const b of burners) b.kill('SIGKILL');
+    await lab.destroy();
+  }
+}
+

@@ -5,7 +5,7 @@
 // built CLI (npm run build).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../cluster/harness.js';
-import { PartitionLab, type LabManager } from './partitions-lab.js';
+import { PartitionLab, stabilityRun, type LabManager } from './partitions-lab.js';
 
 describe('partitions: cables pulled between managers', () => {
   const lab = new PartitionLab();
@@ -88,5 +88,17 @@ describe('partitions: cables pulled between managers', () => {
     } finally {
       if (!healed) lab.heal(follower);
     }
+  });
+});
+
+// The bench runs this for minutes and prints the count; here a short run checks the same property.
+describe('a healthy group under load, its leader on a slow disk', () => {
+  it('changes no leader while both cores are busy and the leader\'s fsyncs take 200 ms longer', async () => {
+    const lines: string[] = [];
+    const result = await stabilityRun(20, (line) => lines.push(line));
+    expect(lines[0]).toMatch(/slow_disk=m1 leader=m1/);
+    expect(result.writes).toBeGreaterThan(0);
+    expect(lines.filter((l) => l.includes('leader_change'))).toEqual([]);
+    expect(result).toMatchObject({ leaderChanges: 0, termChanges: 0 });
   });
 });
