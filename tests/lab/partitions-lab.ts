@@ -108,6 +108,7 @@ export class PartitionLab {
   private subnet = '';
   private readonly created = { bridge: false, forward: false, netns: [] as string[], drops: [] as string[][], mounts: [] as string[] };
   private readonly fuse: ChildProcess[] = [];
+  private readonly slow: string[] = [];
   private cliPath = '';
 
   /** Bridge, hosts and daemons (not yet in a swarm). `slowDisk` names the hosts whose data directory sits on the slow FUSE disk. */
@@ -136,7 +137,10 @@ export class PartitionLab {
       const hostDir = path.join(this.dir, name);
       mkdirSync(hostDir, { mode: 0o700 });
       let dataDir = path.join(hostDir, 'data');
-      if (options.slowDisk?.includes(i)) dataDir = await this.mountSlowDisk(hostDir, (options.fsyncDelayMs ?? 200) / 1000);
+      if (options.slowDisk?.includes(i)) {
+        dataDir = await this.mountSlowDisk(hostDir, (options.fsyncDelayMs ?? 200) / 1000);
+        this.slow.push(name);
+      }
       this.managers.push({ name, netns, port, ip, addr: `${ip}:2377`, dataDir, control: `unix://${path.join(hostDir, 'skep.sock')}`, id: '', process: undefined, previousLogs: '' });
     }
     await Promise.all(this.managers.map((m) => this.start(m)));
@@ -212,6 +216,11 @@ export class PartitionLab {
       if (join.code !== 0) throw new Error(`swarm join on ${m.name} failed: ${join.stderr}`);
       m.id = (await this.status(m)).nodeId;
     }
+  }
+
+  /** The managers whose data directory is on the slow disk. */
+  slowDisks(): string[] {
+    return [...this.slow];
   }
 
   byId(id: string | null | undefined): LabManager | undefined {
@@ -334,14 +343,23 @@ export interface StabilityResult {
  */
 export async function stabilityRun(seconds: number, print: (line: string) => void, fsyncDelayMs = 200): Promise<StabilityResult> {
   const lab = new PartitionLab();
-  const burners: ChildProcess[] = [];
   try {
     // m1's data directory is on the slow disk, and m1 (which inits the swarm) leads: its heartbeats wait
     // behind its fsyncs, the harder case for the followers' silence detectors.
     await lab.create(3, { slowDisk: [0], fsyncDelayMs });
     await lab.formSwarm();
+    return await watchStability(lab, seconds, print);
+  } finally {
+    await lab.destroy();
+  }
+}
+
+/** The measuring half of stabilityRun, on a formed lab whose leader has the slow disk. */
+export async function watchStability(lab: PartitionLab, seconds: number, print: (line: string) => void): Promise<StabilityResult> {
+  const burners: ChildProcess[] = [];
+  try {
     const leader0 = await lab.waitForLeader();
-    print(`partitions.stability slow_disk=m1 leader=${leader0.name}`);
+    print(`partitions.stability slow_disk=${lab.slowDisks().join(',')} leader=${leader0.name}`);
     const target = leader0.id;
     burners.push(...loadBothCores());
     const seen = new Map<string, { term: number; leader: string | null }>();
@@ -385,7 +403,6 @@ export async function stabilityRun(seconds: number, print: (line: string) => voi
     return { seconds, leaderChanges, termChanges: lastTerm - (firstTerm ?? lastTerm), writes, failedWrites };
   } finally {
     for (const b of burners) b.kill('SIGKILL');
-    await lab.destroy();
   }
 }
 
