@@ -402,7 +402,9 @@ export class RaftNode<R = unknown> {
    */
   receive(message: Message): void {
     if (this.stopped) return;
-    if (typeof message?.from === 'string') this.silence?.heard(message.from, Date.now());
+    // Only the leader's rhythm is learned: a follower talks to us only in elections, and the gap between two of
+    // its messages says nothing about how regularly a leader is heard.
+    if (this.silence !== null && message?.from === this.leader) this.silence.heard(message.from, Date.now());
     try {
       this.core.step(message);
     } catch (err) {
@@ -829,6 +831,11 @@ export class RaftNode<R = unknown> {
     this.role = role;
     if (leaderChanged) {
       this.logger('info', 'raft leader changed', { id: this.id, leader, term: this.core.status().term });
+      // A new reign starts with a clean slate: it is heard from now, and no gap from before it counts.
+      if (leader !== null && this.silence !== null) {
+        this.silence.forget(leader);
+        this.silence.heard(leader, Date.now());
+      }
       // What was in flight through the old leader may be lost with it: say so now rather than at
       // the timeout, so callers can retry against the new leader within the failover time.
       if (previousLeader !== null && previousLeader !== this.id) this.rejectInFlight();

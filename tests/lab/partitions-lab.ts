@@ -1,7 +1,7 @@
 // Managers in network-namespace hosts on a bridge of their own, whose cables can be pulled: the veth's
 // bridge end set down (no reset, no FIN: packets just stop), or every packet to and from the host dropped
 // by iptables on the bridge. Used by tests/lab/partitions.test.ts and tests/bench/partitions.ts.
-// Everything is named with a per-run prefix (`skf<pid>`) and removed by those names and by pid.
+// Everything is named with a per-lab prefix (`skf<pid><n>`) and removed by those names and by pid.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
@@ -100,8 +100,11 @@ export type ActiveStatus = Extract<SwarmStatus, { state: 'active' }>;
 
 export type CableCut = 'link-down' | 'iptables-drop';
 
+/** Labs made by this process so far: a second lab must not reuse the names of one still being torn down. */
+let labsMade = 0;
+
 export class PartitionLab {
-  readonly prefix = `skf${process.pid}`;
+  readonly prefix = `skf${process.pid}${labsMade++ % 10}`;
   readonly dir = mkdtempSync(path.join(os.tmpdir(), 'skep-partitions-'));
   readonly managers: LabManager[] = [];
   private readonly bridge = `${this.prefix}br`;

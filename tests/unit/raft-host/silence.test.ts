@@ -101,7 +101,7 @@ describe('RaftNode with leaderSilence', () => {
       const views = c.followers(old).map((n) => n.status());
       next = views.every((v) => v.leader !== null && v.leader !== old.id && v.leader === views[0]?.leader) ? (views[0]?.leader ?? null) : null;
       return next !== null;
-    }, 5000, 'a new leader among the survivors');
+    }, 8000, 'a new leader among the survivors');
     expect(next).not.toBe(old.id);
     expect(c.node(next!).status().term).toBeGreaterThan(term);
     expect(lost.some((l) => l.id !== old.id && l.why.startsWith('silent for'))).toBe(true);
