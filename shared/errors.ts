@@ -26,6 +26,10 @@ export const ERROR_CATALOG = {
   INTERNAL: entry(false, (reason: string) => `internal error: ${reason}`),
   DAEMON_UNREACHABLE: entry(false, (address: string) =>
     `Cannot connect to the Skep daemon at ${address}. Is the skep daemon running? Start it with "skep daemon".`),
+  // Docker prints "error during connect: …: EOF" when the daemon goes away mid-request; the outcome is then
+  // unknown, and unlike "Cannot connect" nothing says the request was not carried out.
+  OUTCOME_UNKNOWN: entry(false, (address: string) =>
+    `error during connect: the Skep daemon at ${address} closed the connection before answering. The outcome of the request is unknown: it may or may not have been carried out. Check the current state before retrying.`),
   CONTROL_SOCKET_UNSAFE: entry(false, (socketPath: string, reason: string) =>
     `refusing to use the control socket ${socketPath}: ${reason}. Use a directory that only you can write (set XDG_RUNTIME_DIR, or pass another path with --control to the daemon and -H to the CLI).`),
   CONTROL_SOCKET_IN_USE: entry(false, (socketPath: string) =>

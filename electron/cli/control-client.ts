@@ -80,7 +80,8 @@ export function connectControl(address: string): ControlClient {
           socket = undefined;
           ready = undefined;
         }
-        const lost: Reply = { ok: false, error: skepError('DAEMON_UNREACHABLE', address).toEnvelope() };
+        // These requests were sent: the daemon may have carried them out before it went away.
+        const lost: Reply = { ok: false, error: skepError('OUTCOME_UNKNOWN', address).toEnvelope() };
         for (const resolvePending of pending.values()) resolvePending(lost);
         pending.clear();
         chunkSinks.clear();

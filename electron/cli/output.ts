@@ -33,7 +33,7 @@ export function cliError<C extends ErrorCode>(code: C, ...args: Parameters<typeo
  * Refusals Docker's CLI makes on its own side although Skep's daemon makes them (docker/cli
  * cli/command/node/update.go checks --label-rm against the node it inspected).
  */
-const DOCKER_CLIENT_SIDE: ReadonlySet<ErrorCode> = new Set(['DAEMON_UNREACHABLE', 'LABEL_NOT_FOUND', 'LABEL_EMPTY_KEY']);
+const DOCKER_CLIENT_SIDE: ReadonlySet<ErrorCode> = new Set(['DAEMON_UNREACHABLE', 'OUTCOME_UNKNOWN', 'LABEL_NOT_FOUND', 'LABEL_EMPTY_KEY']);
 
 /** Daemon refusals read as Docker's ("Error response from daemon: …"); a dead daemon says so plainly. */
 export function describeError(error: unknown): string {

@@ -5,6 +5,8 @@ import type { X509Certificate } from 'node:crypto';
 import * as tls from 'node:tls';
 import { SkepError, skepError } from '../../shared/errors.js';
 import {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_KEEPALIVE_MS,
   RpcConnection,
   connectionOptionsOf,
   errorText,
@@ -31,6 +33,31 @@ export interface DisconnectEvent {
   /** False when the connection attempt itself failed. */
   readonly wasConnected: boolean;
   readonly error: SkepError | undefined;
+  /**
+   * The connection ended because the peer fell silent (idle timeout), not because it was reset or
+   * closed: the peer's process may well be alive behind a broken path. Raft's fast failover reacts
+   * to resets only and leaves silence to its own detector.
+   */
+  readonly silent: boolean;
+}
+
+/**
+ * How closely the pool watches one peer (by node ID): Raft members are worth probing often and
+ * redialing at once, so that a dead connection is noticed by keepalives rather than by TCP's
+ * retransmission timers, and a healed path is used within a fraction of a second.
+ */
+export interface PeerPolicy {
+  /** PING a connection that received nothing for this long. */
+  readonly keepaliveMs: number;
+  /** Give a connection up after this long without a byte from the peer. */
+  readonly idleTimeoutMs: number;
+  /** Upper bound of the reconnect backoff. */
+  readonly maxBackoffMs: number;
+  /**
+   * A TCP connect that has not completed by then is abandoned and a fresh one sent: a SYN lost to a
+   * cut cable is otherwise retransmitted by the kernel only after 1 s, then 3 s, then 7 s.
+   */
+  readonly connectAttemptMs: number;
 }
 
 export interface BackoffOptions {
@@ -58,6 +85,10 @@ interface PeerState {
   queue: { method: string; body: unknown }[];
   failures: number;
   retryAt: number;
+  /** Abandons the dial in progress (its TCP connect), so that a fresh one can start at once. */
+  abortDial: (() => void) | null;
+  /** The peer was heard from while we could not reach it: the next dial goes without backoff. */
+  woken: boolean;
 }
 
 function peerKey(ref: PeerRef): string {
@@ -76,6 +107,7 @@ export class ConnectionPool {
   private closed = false;
   /** Connections closed on purpose by setCredentials. */
   private readonly retired = new Set<RpcConnection>();
+  private readonly policies = new Map<string, PeerPolicy>();
 
   constructor(private readonly options: PoolOptions) {
     this.context = createMutualContext(options.credentials);
@@ -100,6 +132,51 @@ export class ConnectionPool {
       p.connection = null;
       this.retired.add(connection);
       connection.close();
+    }
+  }
+
+  /** Watches one peer (by node ID) more closely than the pool's defaults, or (undefined) as before. */
+  setPeerPolicy(nodeId: string, policy: PeerPolicy | undefined): void {
+    if (policy === undefined) this.policies.delete(nodeId);
+    else this.policies.set(nodeId, policy);
+    const liveness = this.livenessFor(nodeId);
+    for (const state of this.peers.values()) {
+      if (state.ref.nodeId === nodeId) state.connection?.setLiveness(liveness);
+    }
+  }
+
+  /**
+   * When this pool last received anything (a reply, a PONG, a message) from the node, over any of
+   * its open connections; undefined when none is open. A sign that the node's process runs and the
+   * path to it works, independent of what the node's application layer is busy with.
+   */
+  lastHeardFrom(nodeId: string): number | undefined {
+    let last: number | undefined;
+    for (const state of this.peers.values()) {
+      const connection = state.connection;
+      if (state.ref.nodeId !== nodeId || connection === null || !connection.isOpen) continue;
+      last = Math.max(last ?? 0, connection.lastReceivedMs);
+    }
+    return last;
+  }
+
+  /**
+   * The node was just heard from by another way (it dialed us): a path to it works again. A dial to
+   * it that is waiting out a backoff or an unanswered TCP connect starts over now, so that what we
+   * have to send it (Raft's appends) resumes within a round trip of the heal.
+   */
+  wake(nodeId: string): void {
+    if (this.closed) return;
+    for (const state of this.peers.values()) {
+      if (state.ref.nodeId !== nodeId || state.connection?.isOpen === true) continue;
+      if (state.failures === 0 && state.connecting === null) continue;
+      state.woken = true;
+      state.retryAt = 0;
+      if (state.abortDial !== null) {
+        state.abortDial();
+      } else if (state.connecting === null) {
+        this.connect(state.ref).catch(() => {});
+      }
     }
   }
 
@@ -164,7 +241,7 @@ export class ConnectionPool {
     const key = peerKey(peer);
     let state = this.peers.get(key);
     if (state === undefined) {
-      state = { ref: { ...peer }, connection: null, connecting: null, queue: [], failures: 0, retryAt: 0 };
+      state = { ref: { ...peer }, connection: null, connecting: null, queue: [], failures: 0, retryAt: 0, abortDial: null, woken: false };
       this.peers.set(key, state);
     }
     return state;
@@ -175,6 +252,7 @@ export class ConnectionPool {
     let connection: RpcConnection;
     try {
       const { host, port } = parseAddress(ref.address);
+      const policy = ref.nodeId === undefined ? undefined : this.policies.get(ref.nodeId);
       const socket = await openTls({
         host,
         port,
@@ -183,7 +261,11 @@ export class ConnectionPool {
         ...(ref.nodeId === undefined ? {} : { servername: ref.nodeId }),
         rejectUnauthorized: true,
         checkServerIdentity: nodeIdentityCheck({ nodeId: ref.nodeId, role: ref.role }),
-      }, this.connectTimeoutMs, ref.address);
+      }, this.connectTimeoutMs, ref.address, {
+        ...(policy ? { tcpConnectMs: policy.connectAttemptMs } : {}),
+        onAbortable: (abort) => (state.abortDial = abort),
+      });
+      state.abortDial = null;
       const identity = identityFromPeerCertificate(socket.getPeerCertificate());
       if (identity === null) {
         socket.destroy();
@@ -193,17 +275,26 @@ export class ConnectionPool {
         socket.destroy();
         throw skepError('PEER_UNREACHABLE', ref.address, `node ${identity.nodeId} has been removed from the swarm`);
       }
-      connection = new RpcConnection(socket, 'client', identity, this.options.handlers ?? {}, connectionOptionsOf(this.options, this.logger));
+      connection = new RpcConnection(socket, 'client', identity, this.options.handlers ?? {}, {
+        ...connectionOptionsOf(this.options, this.logger),
+        ...(policy ? { keepaliveMs: policy.keepaliveMs, idleTimeoutMs: policy.idleTimeoutMs } : {}),
+      });
       await withTimeout(connection.hello, this.connectTimeoutMs, () => connection.destroy(), ref.address);
     } catch (error) {
+      state.abortDial = null;
       const e = connectError(ref.address, error);
       state.failures++;
-      const base = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** Math.min(state.failures - 1, 20));
+      const maxBackoffMs = Math.min(this.maxBackoffMs, this.policyFor(ref)?.maxBackoffMs ?? Infinity);
+      const base = Math.min(maxBackoffMs, this.initialBackoffMs * 2 ** Math.min(state.failures - 1, 20));
       // Jitter keeps a restarted manager from being dialed by every peer in the same millisecond.
-      state.retryAt = Date.now() + Math.round(base * (0.8 + Math.random() * 0.4));
-      state.queue = [];
+      state.retryAt = state.woken ? 0 : Date.now() + Math.round(base * (0.8 + Math.random() * 0.4));
+      const redialNow = state.woken;
+      state.woken = false;
+      if (!redialNow) state.queue = [];
       this.logger.debug('net: connect failed', { peer: ref.address, nodeId: ref.nodeId, error: e.message });
-      if (!this.closed) this.emit({ peer: ref, wasConnected: false, error: e });
+      if (!this.closed) this.emit({ peer: ref, wasConnected: false, error: e, silent: false });
+      // Woken while dialing: the peer just reached us, so try again at once, keeping what is queued.
+      if (redialNow && !this.closed) setImmediate(() => void this.connect(ref).catch(() => {}));
       throw e;
     }
     if (this.closed) {
@@ -212,15 +303,27 @@ export class ConnectionPool {
     }
     state.failures = 0;
     state.retryAt = 0;
+    state.woken = false;
     state.connection = connection;
     connection.onClose((error) => {
       if (state.connection === connection) state.connection = null;
-      if (!this.closed && !this.retired.delete(connection)) this.emit({ peer: ref, wasConnected: true, error });
+      if (!this.closed && !this.retired.delete(connection)) this.emit({ peer: ref, wasConnected: true, error, silent: connection.endedBySilence });
     });
     const queued = state.queue;
     state.queue = [];
     for (const m of queued) connection.notify(m.method, m.body);
     return connection;
+  }
+
+  private policyFor(ref: PeerRef): PeerPolicy | undefined {
+    return ref.nodeId === undefined ? undefined : this.policies.get(ref.nodeId);
+  }
+
+  private livenessFor(nodeId: string): { keepaliveMs: number; idleTimeoutMs: number } {
+    const policy = this.policies.get(nodeId);
+    if (policy) return { keepaliveMs: policy.keepaliveMs, idleTimeoutMs: policy.idleTimeoutMs };
+    const idleTimeoutMs = this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    return { keepaliveMs: this.options.keepaliveMs ?? Math.min(DEFAULT_KEEPALIVE_MS, Math.floor(idleTimeoutMs / 3)), idleTimeoutMs };
   }
 
   private isRevoked(nodeId: string): boolean {
@@ -290,23 +393,42 @@ export async function connectBootstrap(address: string, options: BootstrapConnec
   return connection;
 }
 
-function openTls(options: tls.ConnectionOptions, timeoutMs: number, address: string): Promise<tls.TLSSocket> {
+interface DialControl {
+  /** Abandon a TCP connect that has not completed by then (the handshake keeps the whole timeout). */
+  readonly tcpConnectMs?: number;
+  /** Receives a function that abandons the dial while its TCP connect is still pending. */
+  readonly onAbortable?: (abort: () => void) => void;
+}
+
+function openTls(options: tls.ConnectionOptions, timeoutMs: number, address: string, control: DialControl = {}): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     const socket = tls.connect(options);
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(skepError('PEER_UNREACHABLE', address, `no TLS handshake within ${timeoutMs} ms`));
-    }, timeoutMs);
-    socket.once('secureConnect', () => {
-      clearTimeout(timer);
-      socket.removeListener('error', onError);
-      resolve(socket);
-    });
-    const onError = (error: Error): void => {
-      clearTimeout(timer);
+    const timers: NodeJS.Timeout[] = [];
+    const fail = (error: Error): void => {
+      for (const t of timers) clearTimeout(t);
       socket.destroy();
       reject(error);
     };
+    timers.push(setTimeout(() => fail(skepError('PEER_UNREACHABLE', address, `no TLS handshake within ${timeoutMs} ms`)), timeoutMs));
+    let tcpConnected = false;
+    if (control.tcpConnectMs !== undefined) {
+      const ms = control.tcpConnectMs;
+      timers.push(setTimeout(() => {
+        if (!tcpConnected) fail(skepError('PEER_UNREACHABLE', address, `no TCP connection within ${ms} ms`));
+      }, ms));
+    }
+    control.onAbortable?.(() => {
+      if (!tcpConnected) fail(skepError('PEER_UNREACHABLE', address, 'dial abandoned for a fresh one'));
+    });
+    socket.once('connect', () => {
+      tcpConnected = true;
+    });
+    socket.once('secureConnect', () => {
+      for (const t of timers) clearTimeout(t);
+      socket.removeListener('error', onError);
+      resolve(socket);
+    });
+    const onError = (error: Error): void => fail(error);
     socket.once('error', onError);
   });
 }

@@ -88,8 +88,8 @@ export class RpcConnection {
   readonly remoteAddress: string;
   private readonly decoder: FrameDecoder;
   private readonly maxFrameBytes: number;
-  private readonly idleTimeoutMs: number;
-  private readonly keepaliveMs: number;
+  private idleTimeoutMs: number;
+  private keepaliveMs: number;
   private readonly requestTimeoutMs: number;
   private readonly maxBufferedBytes: number;
   private readonly pauseReadingAboveBytes: number;
@@ -103,7 +103,8 @@ export class RpcConnection {
   private closeError: SkepError | undefined;
   private lastReceivedAt = Date.now();
   private lastPingAt = 0;
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout;
+  private silent = false;
   private helloReceived = false;
   /** Requests of the peer being handled now. */
   private inFlight = 0;
@@ -145,9 +146,39 @@ export class RpcConnection {
     socket.on('error', this.onSocketError);
     socket.on('close', this.onSocketClose);
     socket.on('drain', this.schedulePump);
+    this.timer = this.startTimer();
+  }
+
+  private startTimer(): NodeJS.Timeout {
     const tick = Math.max(10, Math.min(this.keepaliveMs, Math.floor(this.idleTimeoutMs / 3)));
-    this.timer = setInterval(this.onTick, tick);
-    this.timer.unref();
+    const timer = setInterval(this.onTick, tick);
+    timer.unref();
+    return timer;
+  }
+
+  /**
+   * Changes how soon a quiet peer is probed and a silent one given up, on a live connection (a peer
+   * that turned out to matter more, such as a Raft member, is watched more closely).
+   */
+  setLiveness(liveness: { keepaliveMs: number; idleTimeoutMs: number }): void {
+    if (!this.open) return;
+    this.idleTimeoutMs = liveness.idleTimeoutMs;
+    this.keepaliveMs = Math.min(liveness.keepaliveMs, Math.floor(liveness.idleTimeoutMs / 3));
+    clearInterval(this.timer);
+    this.timer = this.startTimer();
+  }
+
+  /** When the last bytes arrived from the peer (Date.now() milliseconds): a sign of life of its process. */
+  get lastReceivedMs(): number {
+    return this.lastReceivedAt;
+  }
+
+  /**
+   * The connection ended because the peer fell silent past the idle timeout — no reset, no close:
+   * the peer may be alive behind a broken path, or stalled. Not the same news as a reset.
+   */
+  get endedBySilence(): boolean {
+    return this.silent;
   }
 
   get isOpen(): boolean {
@@ -280,6 +311,7 @@ export class RpcConnection {
     if (this.pausedBy === 'requests' || this.pausedBy === 'turn') this.lastReceivedAt = now;
     if (now - this.lastReceivedAt > this.idleTimeoutMs) {
       this.logger.debug('net: idle timeout', { peer: this.remoteAddress });
+      this.silent = true;
       this.destroy(skepError('CONNECTION_CLOSED', this.remoteAddress));
       return;
     }

@@ -39,6 +39,7 @@ export {
   DEFAULT_CONNECT_TIMEOUT_MS,
   type PeerRef,
   type DisconnectEvent,
+  type PeerPolicy,
   type PoolOptions,
   type BackoffOptions,
   type BootstrapConnectOptions,

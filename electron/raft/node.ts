@@ -21,6 +21,7 @@ import {
   type Ready,
   type Role,
 } from './core/index.js';
+import { campaignSchedule, DEFAULT_SILENCE_OPTIONS, SilenceDetector } from './silence.js';
 import type { PayloadCipher } from './storage/cipher.js';
 import { DiskStorage, type LoadedState } from './storage/disk-storage.js';
 import { silentLogger, type RaftLogger, type StorageRepair } from './storage/logger.js';
@@ -88,6 +89,29 @@ export interface RaftNodeOptions<R> {
   readonly logger?: RaftLogger;
   /** Randomness for election timeouts. Default Math.random. */
   readonly random?: () => number;
+  /**
+   * Fast failover on a silent leader (README "Failover without a reset"): a follower that hears nothing from
+   * its leader — no Raft message, and per `transportHeardAt` no byte on any connection — for longer than the
+   * detector's adaptive threshold forgets it and the surviving voters campaign in node-ID order. PreVote and the
+   * leader lease still decide: a follower that alone lost its leader cannot depose it. Off unless given.
+   */
+  readonly leaderSilence?: LeaderSilenceOptions;
+  /**
+   * When the transport last received anything from `peer` (Date.now() ms), if it has a live connection: PINGs
+   * answered by a leader whose Raft heartbeats wait behind a slow fsync still show that it is alive.
+   */
+  readonly transportHeardAt?: (peer: NodeId) => number | undefined;
+}
+
+export interface LeaderSilenceOptions {
+  /** Leader heartbeats in a row a follower may miss: the floor of the threshold. Default 4. */
+  readonly missedHeartbeats?: number;
+  /** The threshold's ceiling. Default: the election timeout (electionTick × tickMs). */
+  readonly maxSilenceMs?: number;
+  /** How often the follower looks. Default tickMs / 2. */
+  readonly checkMs?: number;
+  /** Between successive survivors' campaigns. Default tickMs. */
+  readonly staggerMs?: number;
 }
 
 export interface RaftNodeStatus extends RaftStatus {
@@ -268,6 +292,14 @@ export class RaftNode<R = unknown> {
   private appliedIndex: number;
   private snapshotIndex: number;
   private ticker: ReturnType<typeof setInterval> | null = null;
+  private silenceTicker: ReturnType<typeof setInterval> | null = null;
+  private readonly silence: SilenceDetector | null;
+  private readonly silenceCheckMs: number;
+  private readonly staggerMs: number;
+  private readonly transportHeardAt: ((peer: NodeId) => number | undefined) | undefined;
+  private lastSilenceCheckMs = Date.now();
+  /** After the leader was lost: when this node campaigns next, until a leader is known. */
+  private failover: { lost: NodeId; nextCampaignMs: number; retryEveryMs: number } | null = null;
   private scheduled = false;
   private draining: Promise<void> | null = null;
   private stopped = false;
@@ -290,6 +322,20 @@ export class RaftNode<R = unknown> {
     this.snapshotEntries = options.snapshotEntries ?? 10_000;
     this.catchUpEntries = options.catchUpEntries ?? 1000;
     this.fsyncCommitOnly = options.fsyncCommitOnly ?? false;
+    const electionTimeoutMs = this.tickMs * (options.electionTick ?? 10);
+    const heartbeatMs = this.tickMs * (options.heartbeatTick ?? 1);
+    const silenceOptions = options.leaderSilence;
+    this.silence = silenceOptions === undefined
+      ? null
+      : new SilenceDetector({
+          ...DEFAULT_SILENCE_OPTIONS,
+          heartbeatMs,
+          ...(silenceOptions.missedHeartbeats !== undefined ? { missedHeartbeats: silenceOptions.missedHeartbeats } : {}),
+          maxSilenceMs: silenceOptions.maxSilenceMs ?? electionTimeoutMs,
+        });
+    this.silenceCheckMs = Math.max(5, silenceOptions?.checkMs ?? Math.floor(this.tickMs / 2));
+    this.staggerMs = silenceOptions?.staggerMs ?? this.tickMs;
+    this.transportHeardAt = options.transportHeardAt;
     // A forwarded ReadIndex is dropped silently by a leader that cannot serve it yet, or lost on the way.
     this.readRetryTicks = Math.max(3, Math.floor((options.electionTick ?? 10) / 2));
     this.nonceHi = this.nonce.readUInt32LE(0);
@@ -335,6 +381,7 @@ export class RaftNode<R = unknown> {
       if (state.snapshot) await options.stateMachine.restore(state.snapshot.data);
       const node = new RaftNode(options, storage, state);
       node.ticker = setInterval(() => node.onTick(), node.tickMs);
+      if (node.silence !== null) node.silenceTicker = setInterval(() => node.onSilenceCheck(), node.silenceCheckMs);
       node.schedule();
       logger('info', 'raft node started', { id: options.id, term: state.hardState.term, snapshotIndex: node.snapshotIndex });
       return node;
@@ -359,6 +406,9 @@ export class RaftNode<R = unknown> {
    */
   receive(message: Message): void {
     if (this.stopped) return;
+    // Only the leader's rhythm is learned: a follower talks to us only in elections, and the gap between two of
+    // its messages says nothing about how regularly a leader is heard.
+    if (this.silence !== null && message?.from === this.leader) this.silence.heard(message.from, Date.now());
     try {
       this.core.step(message);
     } catch (err) {
@@ -461,6 +511,26 @@ export class RaftNode<R = unknown> {
     this.schedule();
   }
 
+  /**
+   * The leader `peer` is gone as far as this node can tell (its connection was reset, or it fell silent): forget
+   * it, so that this node grants pre-votes, and campaign on the survivors' schedule (campaignSchedule). Nothing
+   * happens unless `peer` is this node's leader.
+   */
+  leaderLost(peer: NodeId, why: string): void {
+    if (this.stopped) return;
+    const status = this.core.status();
+    // The core's view, not this.leader: that one follows Readies, which may wait behind a slow fsync.
+    if (status.leader !== peer || status.role !== 'follower') return;
+    this.logger('info', 'raft leader lost', { id: this.id, leader: peer, why });
+    this.core.forgetLeader();
+    this.schedule();
+    const plan = campaignSchedule(this.id, status.confState.voters, peer, this.staggerMs);
+    if (plan === undefined) return;
+    const now = Date.now();
+    this.failover = { lost: peer, nextCampaignMs: now + plan.firstAfterMs, retryEveryMs: plan.retryEveryMs };
+    this.failoverStep(now);
+  }
+
   /** Campaign now instead of waiting for the election timeout. */
   campaign(): void {
     if (this.stopped) return;
@@ -502,6 +572,8 @@ export class RaftNode<R = unknown> {
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = null;
+    if (this.silenceTicker) clearInterval(this.silenceTicker);
+    this.silenceTicker = null;
     this.stopping = (async () => {
       await this.draining?.catch(() => undefined);
       this.rejectAll(new RaftNodeStoppedError(this.id));
@@ -530,6 +602,45 @@ export class RaftNode<R = unknown> {
     this.readsDeferred = false;
     this.expire(Date.now());
     this.schedule();
+  }
+
+  /** Is the leader silent? And, after it was lost, is it this node's turn to campaign? */
+  private onSilenceCheck(): void {
+    if (this.stopped || this.silence === null) return;
+    const now = Date.now();
+    // A late check means our own event loop stalled: the leader's messages may be waiting unread in our
+    // socket buffers. Judge only after they had their turn: setImmediate runs after the loop's I/O poll.
+    const stalled = now - this.lastSilenceCheckMs > 3 * this.silenceCheckMs;
+    this.lastSilenceCheckMs = now;
+    this.failoverStep(now);
+    if (stalled) setImmediate(() => this.judgeLeaderSilence());
+    else this.judgeLeaderSilence();
+  }
+
+  private judgeLeaderSilence(): void {
+    const silence = this.silence;
+    const leader = this.leader;
+    if (this.stopped || silence === null || leader === null || leader === this.id || this.role !== 'follower' || this.failover?.lost === leader) return;
+    const now = Date.now();
+    const heardAt = this.transportHeardAt?.(leader);
+    if (heardAt !== undefined) silence.heard(leader, heardAt);
+    if (!silence.isSilent(leader, now)) return;
+    this.leaderLost(leader, `silent for ${silence.silentForMs(leader, now)} ms (threshold ${silence.thresholdMs(leader, now)} ms)`);
+  }
+
+  private failoverStep(now: number): void {
+    const failover = this.failover;
+    if (failover === null) return;
+    if (now < failover.nextCampaignMs) return;
+    const { leader, role } = this.core.status();
+    if (leader !== null) {
+      this.failover = null;
+      return;
+    }
+    failover.nextCampaignMs = now + failover.retryEveryMs;
+    // A candidate's election is under way: let it finish rather than start over with a pre-vote.
+    if (role === 'candidate') return;
+    this.campaign();
   }
 
   /** setImmediate, not a microtask: lets I/O callbacks (messages, more proposals) land first, making bigger batches. */
@@ -732,6 +843,11 @@ export class RaftNode<R = unknown> {
     this.role = role;
     if (leaderChanged) {
       this.logger('info', 'raft leader changed', { id: this.id, leader, term: this.core.status().term });
+      // A new reign starts with a clean slate: it is heard from now, and no gap from before it counts.
+      if (leader !== null && this.silence !== null) {
+        this.silence.forget(leader);
+        this.silence.heard(leader, Date.now());
+      }
       // What was in flight through the old leader may be lost with it: say so now rather than at
       // the timeout, so callers can retry against the new leader within the failover time.
       if (previousLeader !== null && previousLeader !== this.id) this.rejectInFlight();

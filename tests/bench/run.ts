@@ -4,6 +4,7 @@
 import os from 'node:os';
 import { runClusterBench } from './cluster.js';
 import { runMemoryBench } from './memory.js';
+import { runPartitionsBench } from './partitions.js';
 import { runProvisionBench } from './provision.js';
 import { benchThroughput, formatThroughput, runRaftBench } from './raft.js';
 import { runSchedulerBench } from './scheduler.js';
@@ -47,6 +48,11 @@ export const BENCHES: readonly Bench[] = [
     name: 'memory',
     description: 'Idle RSS of leader, followers and worker in a 3-manager swarm (build first), beside the goal; what each group of modules costs',
     run: (ctx) => runMemoryBench({ print: ctx.print, quick: ctx.quick }),
+  },
+  {
+    name: 'partitions',
+    description: 'Three managers in network namespaces (root, build first): leader cable pulled / follower cut off and healed / leader kill -9 → next write or catch-up, median of runs; leader changes under load with a slow-fsync manager',
+    run: (ctx) => runPartitionsBench({ print: ctx.print, quick: ctx.quick }),
   },
   {
     name: 'scheduler',

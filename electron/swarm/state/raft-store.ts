@@ -3,7 +3,7 @@
 // Components write through `propose` (the Proposer interface) and read `store.state`.
 import { skepError, SkepError } from '../../../shared/errors.js';
 import type { RaftMemberView, RaftView } from '../../../shared/types.js';
-import type { ConnectionPool, Logger } from '../../net/index.js';
+import type { ConnectionPool, Logger, PeerPolicy } from '../../net/index.js';
 import { send } from '../../protocol/index.js';
 import { ProposalDroppedError, type Message } from '../../raft/core/index.js';
 import { ProposalLeaderLostError, ProposalTimeoutError, RaftNode, RaftNodeStoppedError } from '../../raft/node.js';
@@ -28,15 +28,20 @@ export interface RaftStoreOptions {
   readonly logger: Logger;
 }
 
-/** Between successive voters' early campaigns after the leader's connection reset. */
-const FAILOVER_STAGGER_MS = 150;
+/**
+ * How the pool watches the other members of the Raft group (README of electron/raft, "Failover without a
+ * reset"): a PING after 100 ms of quiet, the connection given up after 1 s without a byte (a pulled cable
+ * sends no reset), reconnects at most 100 ms apart and a fresh SYN every 400 ms — so a healed path is used
+ * within a fraction of a second, not after TCP's retransmission timers.
+ */
+export const RAFT_PEER_POLICY: PeerPolicy = { keepaliveMs: 100, idleTimeoutMs: 1000, maxBackoffMs: 100, connectAttemptMs: 400 };
 
 export class RaftStore implements Proposer {
   readonly store = new SwarmStore();
   private raft!: RaftNode<ApplyResult>;
   private readonly lastHeard = new Map<string, number>();
   private unsubscribeDisconnects: (() => void) | undefined;
-  private failoverTimer: NodeJS.Timeout | undefined;
+  private readonly watchedPeers = new Set<string>();
   private stopped = false;
 
   private constructor(private readonly options: RaftStoreOptions) {}
@@ -62,11 +67,16 @@ export class RaftStore implements Proposer {
       readTimeoutMs: options.proposalTimeoutMs ?? 4000,
       snapshotEntries: 2000,
       ...(options.cipher ? { cipher: options.cipher } : {}),
+      leaderSilence: {},
+      transportHeardAt: (peer) => options.pool.lastHeardFrom(peer),
       logger: (level, message, fields) => options.logger[level](message, fields),
     });
     replicated.unsubscribeDisconnects = options.pool.onDisconnect((event) => {
-      if (event.wasConnected && event.peer.nodeId !== undefined) replicated.onPeerConnectionLost(event.peer.nodeId);
+      // Silence (an idle timeout) is the silence detector's to judge, with its adaptive threshold.
+      if (event.wasConnected && !event.silent && event.peer.nodeId !== undefined) replicated.onPeerConnectionLost(event.peer.nodeId);
     });
+    replicated.watchMembers(replicated.raft.status().confState);
+    replicated.raft.on('confChanged', (conf) => replicated.watchMembers(conf));
     return replicated;
   }
 
@@ -110,7 +120,24 @@ export class RaftStore implements Proposer {
   /** Delivers a Raft message from a peer the protocol has already admitted. */
   receive(message: Message): void {
     this.lastHeard.set(message.from, Date.now());
+    // It reached us, so a path to it works again: what we have to send it need not wait for a backoff.
+    if (this.watchedPeers.has(message.from)) this.options.pool.wake(message.from);
     this.raft.receive(message);
+  }
+
+  /** The other members get the pool's close watch (RAFT_PEER_POLICY); former members go back to its defaults. */
+  private watchMembers(conf: ConfState): void {
+    const members = new Set([...conf.voters, ...conf.learners].filter((id) => id !== this.options.nodeId));
+    for (const id of this.watchedPeers) {
+      if (members.has(id)) continue;
+      this.watchedPeers.delete(id);
+      this.options.pool.setPeerPolicy(id, undefined);
+    }
+    for (const id of members) {
+      if (this.watchedPeers.has(id)) continue;
+      this.watchedPeers.add(id);
+      this.options.pool.setPeerPolicy(id, RAFT_PEER_POLICY);
+    }
   }
 
   addressOf(nodeId: string): string | undefined {
@@ -182,31 +209,22 @@ export class RaftStore implements Proposer {
   }
 
   /**
-   * Fast failover. A leader killed or rebooted resets its connections at once, long before an
-   * election timeout (1–2 s) would notice. Every follower then forgets the leader (so it grants
-   * pre-votes), and the remaining voters campaign in turn — by node ID, a stagger apart — so the
-   * first one wins without a split vote. A leader that was only cut off (SIGSTOP, a pulled cable)
-   * resets nothing, and PreVote with the leader lease still protects a healthy group from a node
-   * that merely lost its connection: the others, still hearing the leader, refuse its pre-votes.
+   * Fast failover on a reset. A leader killed or rebooted resets its connections at once, long before any
+   * timer would notice: the followers forget it and the survivors campaign in node-ID order (RaftNode.leaderLost).
+   * A leader only cut off (a pulled cable, SIGSTOP) resets nothing; RaftNode's silence detector handles that.
+   * Either way PreVote and the leader lease protect a healthy group: a follower that alone lost its connection
+   * is refused by the others, who still hear the leader.
    */
   private onPeerConnectionLost(peerId: string): void {
     if (this.stopped) return;
-    const status = this.raft.status();
-    if (status.leader !== peerId || status.role === 'leader') return;
-    this.raft.forgetLeader();
-    const successors = status.confState.voters.filter((id) => id !== peerId).sort();
-    const rank = successors.indexOf(this.options.nodeId);
-    if (rank < 0) return;
-    clearTimeout(this.failoverTimer);
-    this.failoverTimer = setTimeout(() => {
-      if (!this.stopped && this.raft.status().leader === null) this.raft.campaign();
-    }, rank * FAILOVER_STAGGER_MS);
+    this.raft.leaderLost(peerId, 'connection reset');
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.failoverTimer);
     this.unsubscribeDisconnects?.();
+    for (const id of this.watchedPeers) this.options.pool.setPeerPolicy(id, undefined);
+    this.watchedPeers.clear();
     await this.raft.stop();
   }
 }

@@ -13,12 +13,12 @@ declare global {
   }
 }
 
-/** Reports each reply to the connection store: DAEMON_UNREACHABLE is the one code a node never sends itself. */
+/** Reports each reply to the connection store: DAEMON_UNREACHABLE and OUTCOME_UNKNOWN (the node went away mid-call) are codes a node never sends itself. */
 export function reportingTransport(transport: ClientTransport, onAnswer: () => void, onLost: () => void): ClientTransport {
   return {
     async call(method: MethodName, params: readonly unknown[]): Promise<Reply> {
       const reply = await transport.call(method, params);
-      if (!reply.ok && reply.error.code === 'DAEMON_UNREACHABLE') onLost();
+      if (!reply.ok && (reply.error.code === 'DAEMON_UNREACHABLE' || reply.error.code === 'OUTCOME_UNKNOWN')) onLost();
       else onAnswer();
       return reply;
     },
