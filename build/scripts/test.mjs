@@ -1,6 +1,6 @@
 // `npm test`: every suite this machine can run, in groups that don't compete for the CPU in ways
 // that would make timing-sensitive suites flaky: the pure suites together, then the real-process
-// cluster suite alone, then the real-Docker-Engine suite alone, then the browser end-to-end suite alone. Prints one total at the end.
+// cluster suite (two files at a time: they mostly wait), then the timing-sensitive cluster files alone, then the real-Docker-Engine suite alone, then the browser end-to-end suite alone. Prints one total at the end.
 // Extra arguments go to every vitest run (e.g. `npm test -- -t quorum`).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -13,6 +13,7 @@ const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
 const groups = [
   ['unit', 'component', 'sim'],
   ['cluster'],
+  ['cluster-timing'],
   ['engine'],
   ['lab'],
   ['e2e'],
