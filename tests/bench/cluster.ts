@@ -42,7 +42,7 @@ function vmRssKiB(pid: number | undefined): number {
 }
 
 /** Every manager agrees on a leader and the leader sees all of them reachable. */
-async function waitHealthy(cluster: Cluster, managers: readonly SkepNode[]): Promise<SkepNode> {
+export async function waitHealthy(cluster: Cluster, managers: readonly SkepNode[]): Promise<SkepNode> {
   return waitUntil(
     'a healthy group',
     async () => {
@@ -52,6 +52,19 @@ async function waitHealthy(cluster: Cluster, managers: readonly SkepNode[]): Pro
     },
     { timeoutMs: 60_000 },
   );
+}
+
+/** Three managers and one worker, every node Ready: the swarm the cluster and memory benches measure. */
+export async function formSwarm(cluster: Cluster): Promise<{ managers: SkepNode[]; w1: SkepNode; leader: SkepNode }> {
+  const [m1, m2, m3, w1] = (await cluster.add(4)) as [SkepNode, SkepNode, SkepNode, SkepNode];
+  const managers = [m1, m2, m3];
+  await cluster.init(m1);
+  await cluster.join(m2, 'manager', m1);
+  await cluster.join(m3, 'manager', m1);
+  await cluster.join(w1, 'worker', m1);
+  const leader = await waitHealthy(cluster, managers);
+  await cluster.waitForNodes(leader, 'every node Ready', (nodes) => nodes.length === 4 && nodes.every((n) => n.status.state === 'ready'), 60_000);
+  return { managers, w1, leader };
 }
 
 async function throughput(leader: SkepNode, target: string, inflight: number, durationMs: number): Promise<ClusterThroughput> {
@@ -122,14 +135,9 @@ export async function runClusterBench(options: ClusterBenchOptions): Promise<Clu
   print(`cluster: cpus=${os.cpus().length} node=${process.version} managers=3 workers=1 tick_ms=100 heartbeat_ms=2000`);
   const cluster = new Cluster({ subnet: 40 });
   try {
-    const [m1, m2, m3, w1] = (await cluster.add(4)) as [SkepNode, SkepNode, SkepNode, SkepNode];
-    const managers = [m1, m2, m3];
-    await cluster.init(m1);
-    await cluster.join(m2, 'manager', m1);
-    await cluster.join(m3, 'manager', m1);
-    await cluster.join(w1, 'worker', m1);
-    let leader = await waitHealthy(cluster, managers);
-    await cluster.waitForNodes(leader, 'every node Ready', (nodes) => nodes.length === 4 && nodes.every((n) => n.status.state === 'ready'), 60_000);
+    const formed = await formSwarm(cluster);
+    const { managers, w1 } = formed;
+    let leader = formed.leader;
 
     // 1. Idle memory.
     await sleep(quick ? 2000 : 5000);

@@ -21,7 +21,8 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { cliBundleOptions, keepAscii } from '../../build/scripts/bundle-options.mjs';
 import { DAEMON_NODE_FLAGS } from '../../electron/provision/layout.js';
-import { Cluster, sleep, waitUntil, type SkepNode } from '../cluster/harness.js';
+import { Cluster, sleep, type SkepNode } from '../cluster/harness.js';
+import { formSwarm } from './cluster.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MIB = 1024;
@@ -64,18 +65,6 @@ function median(values: readonly number[]): number {
 
 const mib = (kib: number): string => (kib / MIB).toFixed(1);
 
-async function waitHealthy(cluster: Cluster, managers: readonly SkepNode[]): Promise<SkepNode> {
-  return waitUntil(
-    'a healthy group',
-    async () => {
-      const leader = await cluster.waitForLeader(managers, 60_000);
-      const status = await leader.status();
-      return status.state === 'active' && status.reachableManagers === managers.length ? leader : undefined;
-    },
-    { timeoutMs: 60_000 },
-  );
-}
-
 export async function idleRss(options: MemoryBenchOptions, nodeFlags: readonly string[]): Promise<RoleRss[]> {
   const { print, quick } = options;
   const settleMs = quick ? 5_000 : 20_000;
@@ -85,14 +74,7 @@ export async function idleRss(options: MemoryBenchOptions, nodeFlags: readonly s
   // Port 2487 on subnet 47: apart from the memory cluster test (2377) and every other file's subnet.
   const cluster = new Cluster({ subnet: 47, port: 2487, nodeFlags });
   try {
-    const [m1, m2, m3, w1] = (await cluster.add(4)) as [SkepNode, SkepNode, SkepNode, SkepNode];
-    const managers = [m1, m2, m3];
-    await cluster.init(m1);
-    await cluster.join(m2, 'manager', m1);
-    await cluster.join(m3, 'manager', m1);
-    await cluster.join(w1, 'worker', m1);
-    const leader = await waitHealthy(cluster, managers);
-    await cluster.waitForNodes(leader, 'every node Ready', (nodes) => nodes.length === 4 && nodes.every((n) => n.status.state === 'ready'), 60_000);
+    const { managers, w1, leader } = await formSwarm(cluster);
     await sleep(settleMs);
     const roles: { role: RoleRss['role']; node: SkepNode }[] = [
       { role: 'leader', node: leader },
